@@ -1,0 +1,23 @@
+"""The JSON API at /api/v1/: assembles each app's router (OpenAPI at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from rapport.core.api import router as core_router
+from rapport.core.apitools import API_AUTH, install_error_handlers
+from rapport.directory.api import router as directory_router
+
+api = NinjaAPI(
+    title="Rapport API",
+    version="1",
+    description="Rapport's JSON API. Authenticate with a session (and CSRF token) or "
+    "`Authorization: Bearer <token>`. Lists are cursor-paginated: {items, next}.",
+    auth=API_AUTH,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+api.add_router("/", core_router)
+api.add_router("/", directory_router)

@@ -1,0 +1,175 @@
+"""The `rapport` command: serve, worker, migrate, demo, token create, createsuperuser, manage."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rapport.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Migrate the database and collect static files."""
+    _django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _django()
+    from rapport.demo import demo_exists, load_demo
+
+    if args.if_empty and demo_exists():
+        print("Demo data is already loaded.")
+        return 0
+    load_demo(progress=True)
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    _django()
+    from rapport.core.models import User
+    from rapport.core.services import token_create
+
+    user = User.objects.filter(username=args.username).first()
+    if user is None:
+        print(f"No user named {args.username!r}.", file=sys.stderr)
+        return 2
+    new = token_create(user=user, name=args.name)
+    print(f"Created token {new.token.name!r} for {user.username}. It is shown once; keep it safe:")
+    print(new.plaintext)
+    return 0
+
+
+def cmd_createsuperuser(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("createsuperuser", *args.rest)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rapport.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["rapport manage", *args.rest])
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run the background job worker (django-tasks database backend)."""
+    _django()
+    from django.core.management import call_command
+
+    options: dict[str, Any] = {"interval": args.interval}
+    if args.batch:
+        options["batch"] = True
+    call_command("db_worker", **options)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve with gunicorn; with --with-worker, also run the job worker beside it."""
+    _django()
+    from gunicorn.app.base import BaseApplication
+
+    from rapport.wsgi import application
+
+    worker: subprocess.Popen | None = None
+    if args.with_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "rapport.cli", "worker"])  # noqa: S603
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("accesslog", "-" if args.access_log else None)
+            self.cfg.set("timeout", 60)
+
+        def load(self) -> Any:
+            return application
+
+    print(f"Rapport is serving on http://{args.host}:{args.port}/", flush=True)
+    try:
+        Server().run()
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rapport", description="Rapport CRM")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="serve the web app with gunicorn")
+    p.add_argument("--host", default=os.environ.get("RAPPORT_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    p.add_argument("--threads", type=int, default=int(os.environ.get("RAPPORT_THREADS", "4")))
+    p.add_argument("--with-worker", action="store_true", help="also run the background job worker")
+    p.add_argument("--access-log", action="store_true")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run the background job worker")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between polls of the queue")
+    p.add_argument("--batch", action="store_true", help="drain the queue and exit")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("migrate", help="migrate the database and collect static files")
+    p.add_argument("--verbose", action="store_true")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("demo", help="load the demo company")
+    p.add_argument("--if-empty", action="store_true", help="do nothing if demo data is already there")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("token", help="personal API tokens")
+    token_sub = p.add_subparsers(dest="token_command", required=True)
+    tp = token_sub.add_parser("create", help="create a token; it is printed alone on the last line")
+    tp.add_argument("username")
+    tp.add_argument("--name", default="command line")
+    tp.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("createsuperuser", help="create an administrator")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_createsuperuser)
+
+    p = sub.add_parser("manage", help="run a Django management command")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Who may see and do what: the one access path for every business record.
+
+Reads go through `Model.objects.visible_to(user)`; a single record through
+`access_record(user, Model, public_id, action)`, which answers 404 for a record
+the user may not see and 403 for one they may see but not change. Pages, API,
+exports and jobs all use these two; nothing hand-rolls the check again.
+
+A record is visible to a user when it is not deleted and
+  - the user is an administrator, or
+  - the user's roles grant `read` on its record type, within that scope, and
+  - the record is the user's own, or shared with everyone, or shared with the
+    team and owned by a teammate, or owned by a member of a team the user manages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+from rapport.core.models import SCOPE_RANK, Action, Scope, Visibility
+
+if TYPE_CHECKING:
+    from rapport.core.models import BusinessRecord, User
+
+RecordT = TypeVar("RecordT", bound="BusinessRecord")
+
+_CACHE_ATTR = "_rapport_access"
+
+
+@dataclass
+class Access:
+    """A user's rights, resolved once per request (or job) from their roles and team."""
+
+    user_id: int | None
+    is_admin: bool = False
+    team_member_ids: frozenset[int] = frozenset()
+    managed_member_ids: frozenset[int] = frozenset()
+    default_scopes: dict[str, str] = field(default_factory=dict)
+    overrides: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def scope(self, record_type: str, action: str) -> str:
+        if self.user_id is None:
+            return Scope.NONE
+        if self.is_admin:
+            return Scope.ALL
+        return self.overrides.get((record_type, action), self.default_scopes.get(action, Scope.NONE))
+
+    def can(self, record_type: str, action: str) -> bool:
+        return self.scope(record_type, action) != Scope.NONE
+
+    def reach_ids(self) -> frozenset[int]:
+        """Users whose records a `team` scope reaches: teammates, managed members and oneself."""
+        own = frozenset({self.user_id}) if self.user_id is not None else frozenset()
+        return self.team_member_ids | self.managed_member_ids | own
+
+    def covers_owner(self, record_type: str, action: str, owner_id: int | None) -> bool:
+        """Whether the user's scope for this action reaches a record owned by owner_id."""
+        scope = self.scope(record_type, action)
+        if scope == Scope.ALL:
+            return True
+        if scope == Scope.TEAM:
+            return owner_id in self.reach_ids()
+        if scope == Scope.OWN:
+            return owner_id == self.user_id
+        return False
+
+
+def access_for(user: Any) -> Access:
+    """The resolved rights of a user, cached on the user object."""
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    if user is None or not user.is_authenticated or not user.is_active:
+        access = Access(user_id=None)
+    else:
+        access = _resolve(user)
+    setattr(user, _CACHE_ATTR, access)
+    return access
+
+
+def forget_access(user: Any) -> None:
+    """Drop the cached rights after a change of role or team."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def _resolve(user: User) -> Access:
+    from rapport.core.models import RolePermission, User
+
+    roles = list(user.roles.all())
+    is_admin = user.is_superuser or any(role.is_admin for role in roles)
+    defaults: dict[str, str] = {}
+    for action in Action.values:
+        best = Scope.NONE
+        for role in roles:
+            scope = role.default_scope(action)
+            if SCOPE_RANK[scope] > SCOPE_RANK[best]:
+                best = scope
+        defaults[action] = best
+    overrides: dict[tuple[str, str], str] = {}
+    if roles:
+        # Across several roles the widest grant wins, per (record type, action).
+        by_key: dict[tuple[str, str], list[str]] = {}
+        for perm in RolePermission.objects.filter(role__in=roles).only("record_type", "action", "scope", "role_id"):
+            by_key.setdefault((perm.record_type, perm.action), []).append(perm.scope)
+        for key, scopes in by_key.items():
+            record_type, action = key
+            roles_with_override = len(scopes)
+            candidates = list(scopes)
+            if roles_with_override < len(roles):
+                candidates.append(defaults[action])  # a role without an override grants its default
+            overrides[key] = max(candidates, key=lambda s: SCOPE_RANK[s])
+    team_ids: frozenset[int] = frozenset()
+    if user.team_id:
+        team_ids = frozenset(User.objects.filter(team_id=user.team_id).values_list("id", flat=True))
+    managed_ids = frozenset(User.objects.filter(team__manager=user).values_list("id", flat=True))
+    return Access(
+        user_id=user.id,
+        is_admin=is_admin,
+        team_member_ids=team_ids,
+        managed_member_ids=managed_ids,
+        default_scopes=defaults,
+        overrides=overrides,
+    )
+
+
+def visibility_q(user: Any, record_type: str, *, owner_field: str = "owner_id") -> Q | None:
+    """The filter for records of a type that a user may read; None means "all", Q(pk__in=[]) nothing."""
+    access = access_for(user)
+    scope = access.scope(record_type, Action.READ)
+    if scope == Scope.NONE:
+        return Q(pk__in=[])
+    if access.is_admin:
+        return None
+    seen = Q(**{owner_field: access.user_id}) | Q(visibility=Visibility.EVERYONE)
+    if access.team_member_ids:
+        seen |= Q(visibility=Visibility.TEAM, **{f"{owner_field}__in": access.team_member_ids})
+    if access.managed_member_ids:
+        seen |= Q(**{f"{owner_field}__in": access.managed_member_ids})
+    if scope == Scope.OWN:
+        return seen & Q(**{owner_field: access.user_id})
+    if scope == Scope.TEAM:
+        return seen & Q(**{f"{owner_field}__in": access.reach_ids()})
+    return seen
+
+
+class VisibleQuerySet(models.QuerySet):
+    """The queryset of every business record: `visible_to(user)` is the only way in."""
+
+    def alive(self) -> VisibleQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def visible_to(self, user: Any) -> VisibleQuerySet:
+        condition = visibility_q(user, self.model.record_type)
+        qs = self.alive()
+        return qs if condition is None else qs.filter(condition)
+
+    def deleted_visible_to(self, user: Any) -> VisibleQuerySet:
+        """Soft-deleted records the user could see, for restoring them."""
+        condition = visibility_q(user, self.model.record_type)
+        qs = self.filter(deleted_at__isnull=False)
+        return qs if condition is None else qs.filter(condition)
+
+
+def access_record(
+    user: Any,
+    model: type[RecordT],
+    public_id: str,
+    action: str = Action.READ,
+    *,
+    queryset: models.QuerySet | None = None,
+    deleted: bool = False,
+) -> RecordT:
+    """Fetch one record for a user: 404 if they may not see it, 403 if they may not do `action` to it."""
+    manager = model.objects  # type: ignore[attr-defined]
+    base = queryset if queryset is not None else manager.all()
+    qs = base.deleted_visible_to(user) if deleted else base.visible_to(user)
+    try:
+        record = qs.get(public_id=public_id)
+    except (model.DoesNotExist, ValueError):  # type: ignore[attr-defined]
+        raise Http404 from None
+    if action != Action.READ:
+        require(user, model.record_type, action, owner_id=record.owner_id)
+    return record
+
+
+def require(user: Any, record_type: str, action: str, *, owner_id: int | None = None) -> None:
+    """Raise PermissionDenied unless the user may do `action` (to a record owned by owner_id, if given)."""
+    access = access_for(user)
+    if owner_id is None:
+        allowed = access.can(record_type, action)
+    else:
+        allowed = access.covers_owner(record_type, action, owner_id)
+    if not allowed:
+        raise PermissionDenied(f"You may not {action} this {record_type}.")
+
+
+def can(user: Any, record_type: str, action: str, record: BusinessRecord | None = None) -> bool:
+    """For templates and menus: whether a button should be offered."""
+    access = access_for(user)
+    if record is None:
+        return access.can(record_type, action)
+    return access.covers_owner(record_type, action, record.owner_id)

@@ -1,0 +1,127 @@
+"""API routes of the core app: users, teams, me."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import Http404, HttpRequest
+from ninja import Query, Router, Schema
+
+from rapport.core import selectors
+from rapport.core.access import access_for
+from rapport.core.apitools import ListParams, api_page
+from rapport.core.models import Action, User
+from rapport.core.registry import record_types
+
+router = Router(tags=["users and teams"])
+
+
+class TeamRef(Schema):
+    id: str
+    name: str
+
+
+class UserOut(Schema):
+    id: str
+    username: str
+    display_name: str
+    email: str
+    team: TeamRef | None
+    is_active: bool
+
+    @staticmethod
+    def resolve_id(obj: User) -> str:
+        return obj.public_id
+
+    @staticmethod
+    def resolve_team(obj: User) -> dict | None:
+        return {"id": obj.team.public_id, "name": obj.team.name} if obj.team else None
+
+
+class UserPage(Schema):
+    items: list[UserOut]
+    next: str | None
+
+
+class TeamOut(Schema):
+    id: str
+    name: str
+    manager: str | None
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return obj.public_id
+
+    @staticmethod
+    def resolve_manager(obj) -> str | None:
+        return obj.manager.public_id if obj.manager else None
+
+
+class TeamPage(Schema):
+    items: list[TeamOut]
+    next: str | None
+
+
+class RoleOut(Schema):
+    key: str
+    name: str
+
+
+class MeOut(UserOut):
+    time_zone: str
+    roles: list[RoleOut]
+    is_admin: bool
+    rights: dict[str, dict[str, str]]
+    server_time: dt.datetime
+
+
+USER_ORDERINGS = {"username": "username", "last_name": "last_name", "date_joined": "date_joined"}
+TEAM_ORDERINGS = {"name": "name", "created_at": "created_at"}
+
+
+@router.get("/users", response=UserPage, summary="List users")
+def list_users(request: HttpRequest, params: Query[ListParams]) -> dict:
+    return api_page(selectors.user_list(user=request.user), params=params,
+                    allowed_orderings=USER_ORDERINGS, default_ordering="username")
+
+
+@router.get("/users/{user_id}", response=UserOut, summary="Get a user")
+def get_user(request: HttpRequest, user_id: str) -> User:
+    found = selectors.user_get(user=request.user, public_id=user_id)
+    if found is None:
+        raise Http404
+    return found
+
+
+@router.get("/teams", response=TeamPage, summary="List teams")
+def list_teams(request: HttpRequest, params: Query[ListParams]) -> dict:
+    return api_page(selectors.team_list(user=request.user), params=params,
+                    allowed_orderings=TEAM_ORDERINGS, default_ordering="name")
+
+
+@router.get("/teams/{team_id}", response=TeamOut, summary="Get a team")
+def get_team(request: HttpRequest, team_id: str):
+    team = selectors.team_list(user=request.user).filter(public_id=team_id).first()
+    if team is None:
+        raise Http404
+    return team
+
+
+@router.get("/me", response=MeOut, summary="The signed-in user, with roles, team, time zone and rights")
+def me(request: HttpRequest) -> dict:
+    user = selectors.user_list(user=request.user).prefetch_related("roles").get(pk=request.user.pk)
+    access = access_for(request.user)
+    rights = {rt.key: {action: access.scope(rt.key, action) for action in Action.values} for rt in record_types()}
+    return {
+        "id": user.public_id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "team": {"id": user.team.public_id, "name": user.team.name} if user.team else None,
+        "is_active": user.is_active,
+        "time_zone": user.time_zone,
+        "roles": [{"key": r.slug, "name": r.name} for r in user.roles.all()],
+        "is_admin": access.is_admin,
+        "rights": rights,
+        "server_time": dt.datetime.now(dt.UTC),
+    }

@@ -1,0 +1,139 @@
+"""What every API router shares: authentication, the error shape and list pages.
+
+Errors are always JSON: {"detail": "...", "errors": {field: [messages]}}.
+A bad query string (filter, ordering, cursor, limit) answers 400; a body that
+fails validation answers 422; a stale version or a possible duplicate 409.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, django_auth
+from pydantic import ConfigDict
+
+from rapport.core.errors import PossibleDuplicate, StaleVersion
+from rapport.core.pagination import Ordering, keyset_page, parse_limit, parse_ordering
+from rapport.core.services import token_authenticate
+
+
+class BearerAuth(HttpBearer):
+    """`Authorization: Bearer rap_...` with a personal API token."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+API_AUTH = [BearerAuth(), django_auth]
+
+
+class InputSchema(Schema):
+    """Base of every request body: unknown fields are refused, naming the field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def error_body(detail: str, errors: dict[str, list[str]] | None = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": detail}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return body
+
+
+def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {("detail" if name == "__all__" else name): [str(m) for m in msgs]
+                for name, msgs in exc.message_dict.items()}
+    return {"detail": [str(m) for m in exc.messages]}
+
+
+def _ninja_field_errors(exc: NinjaValidationError) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", []) if part not in ("body", "payload", "query", "path")]
+        name = ".".join(loc) or "body"
+        message = error.get("msg", "Invalid value")
+        if error.get("type") == "extra_forbidden":
+            message = _("Unknown field; it cannot be set here.")
+        errors.setdefault(name, []).append(message)
+    return errors
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(NinjaValidationError)
+    def _schema_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors = _ninja_field_errors(exc)
+        status = 400 if request.method == "GET" else 422
+        return api.create_response(request, error_body(_("Invalid input: %s.") % ", ".join(errors), errors),
+                                   status=status)
+
+    @api.exception_handler(ValidationError)
+    def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        errors = _field_errors(exc)
+        status = 400 if request.method == "GET" else 422
+        names = ", ".join(name for name in errors if name != "detail")
+        detail = _("Invalid input: %s.") % names if names else "; ".join(errors.get("detail", []))
+        return api.create_response(request, error_body(detail, errors), status=status)
+
+    @api.exception_handler(StaleVersion)
+    def _stale(request: HttpRequest, exc: StaleVersion) -> HttpResponse:
+        return api.create_response(
+            request,
+            error_body(str(exc), {"version": [str(exc)]}, current_version=exc.current_version),
+            status=409,
+        )
+
+    @api.exception_handler(PossibleDuplicate)
+    def _duplicate(request: HttpRequest, exc: PossibleDuplicate) -> HttpResponse:
+        duplicates = [{"id": d.public_id, "name": str(d)} for d in exc.duplicates]
+        return api.create_response(
+            request,
+            error_body(str(exc) + " " + _("Send confirm_duplicate=true to create it anyway."),
+                       {"confirm_duplicate": [str(exc)]}, duplicates=duplicates),
+            status=409,
+        )
+
+    @api.exception_handler(PermissionDenied)
+    def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return api.create_response(request, error_body(str(exc) or _("Permission denied.")), status=403)
+
+    @api.exception_handler(Http404)
+    def _missing(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return api.create_response(request, error_body(_("Not found.")), status=404)
+
+    @api.exception_handler(AuthenticationError)
+    def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return api.create_response(
+            request, error_body(_("Sign in, or send Authorization: Bearer <token>.")), status=401
+        )
+
+    @api.exception_handler(HttpError)
+    def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return api.create_response(request, error_body(str(exc)), status=exc.status_code)
+
+
+class ListParams(Schema):
+    """Query parameters every list endpoint takes."""
+
+    limit: int | None = None
+    cursor: str | None = None
+    ordering: str | None = None
+
+
+def api_page(
+    qs: Any, *, params: ListParams, allowed_orderings: dict[str, str], default_ordering: str
+) -> dict[str, Any]:
+    """One cursor page of a queryset as {"items": [...], "next": cursor-or-null}."""
+    ordering: Ordering = parse_ordering(params.ordering, allowed_orderings, default_ordering)
+    page = keyset_page(qs, ordering=ordering, cursor=params.cursor, limit=parse_limit(params.limit))
+    return {"items": page.items, "next": page.next_cursor}

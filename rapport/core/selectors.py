@@ -1,0 +1,35 @@
+"""Reads of the core app: users, teams, roles, tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from rapport.core.models import ApiToken, Role, Team, User
+
+
+def user_list(*, user: Any, active_only: bool = False) -> QuerySet[User]:
+    """Colleagues are visible to every signed-in user (to pick an owner or an assignee)."""
+    if not getattr(user, "is_authenticated", False):
+        return User.objects.none()
+    qs = User.objects.select_related("team")
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def user_get(*, user: Any, public_id: str) -> User | None:
+    return user_list(user=user).filter(public_id=public_id).first()
+
+
+def team_list(*, user: Any) -> QuerySet[Team]:
+    if not getattr(user, "is_authenticated", False):
+        return Team.objects.none()
+    return Team.objects.select_related("manager")
+
+
+def role_list() -> QuerySet[Role]:
+    return Role.objects.prefetch_related("permissions")
+
+
+def token_list(*, user: Any) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")

@@ -1,0 +1,33 @@
+"""Text normalisation shared by sorting, prefix search and duplicate detection."""
+
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import urlsplit
+
+
+def fold(value: str) -> str:
+    """Lower-case, accent-free form of a text, for sorting and prefix matching.
+
+    "Émile Zoë" and "emile zoe" fold to the same key; non-Latin scripts keep
+    their letters (only combining marks are dropped).
+    """
+    decomposed = unicodedata.normalize("NFKD", value or "")
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.casefold().split())
+
+
+def prefix_upper_bound(prefix: str) -> str:
+    """The smallest string greater than every string starting with prefix (for index range scans)."""
+    return prefix + "\U0010ffff"
+
+
+def website_domain(url: str) -> str:
+    """The bare host of a website, for duplicate detection: https://www.Example.com/x -> example.com."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if "://" not in url:
+        url = "http://" + url
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host

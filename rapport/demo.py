@@ -1,0 +1,135 @@
+"""The demo company: eight users in their roles, two teams, 50 accounts and 200 contacts.
+
+Loaded only by `rapport demo` (which `make run` calls the first time), never by migrations.
+Records are created through the same services as the pages, so they carry history.
+"""
+
+from __future__ import annotations
+
+import random
+
+from django.conf import settings
+from django.db import transaction
+
+from rapport.core.models import Role, Team, User, Visibility
+from rapport.directory import services as directory
+from rapport.directory.models import RelationshipStage
+
+DEMO_USERS = [
+    # username, first, last, role, team
+    ("admin", "Ada", "Admin", "admin", None),
+    ("manager", "Maya", "Manager", "manager", "Sales"),
+    ("sales1", "Sam", "Seller", "sales", "Sales"),
+    ("sales2", "Sofía", "Suárez", "sales", "Sales"),
+    ("support1", "Sune", "Sørensen", "support", "Support"),
+    ("support2", "Şule", "Yılmaz", "support", "Support"),
+    ("marketing", "Mika", "Marketer", "marketing", "Sales"),
+    ("viewer", "Vic", "Viewer", "read-only", None),
+]
+
+COMPANY_STEMS = [
+    "Nordwind", "Bäckerei Müller", "Azure Fields", "Kyoto Lacquer", "Øresund Freight", "Café Lumière",
+    "Granite Peak", "Blue Harbor", "Zaragoza Textil", "Helios Solar", "Ironbridge", "Lotus Garden",
+    "Москва Трейд", "Maple & Pine", "Riverside Clinic", "東京システム", "Quantum Leap", "Golden Gate Foods",
+    "Säge & Hobel", "Atlas Logistics", "Crescent Bay", "Evergreen", "Falcon Works", "Żabka Partners",
+    "Aurora Labs",
+]
+SUFFIXES = ["GmbH", "Ltd", "S.A.", "Inc.", "AB", "& Co", "Group", "AG", "LLC", "SARL"]
+INDUSTRIES = ["Manufacturing", "Retail", "Logistics", "Healthcare", "Software", "Food", "Energy", "Finance"]
+REGIONS = ["north", "south", "east", "west"]
+FIRST_NAMES = ["Anna", "Björn", "Chloé", "Dmitri", "Elif", "François", "Grete", "Hiroshi", "Inés", "Jonas",
+               "Kateřina", "Lars", "Marta", "Nikolai", "Olga", "Pedro", "Renée", "Søren", "Tomás", "Ulla",
+               "Wen", "Yusuf", "Zoë", "Émile"]
+LAST_NAMES = ["Andersson", "Berg", "Castillo", "Dubois", "Eriksen", "Fischer", "García", "Hansen", "Ivanova",
+              "Jensen", "Kowalski", "Lindqvist", "Martín", "Nakamura", "O'Brien", "Petrov", "Quist", "Rossi",
+              "Schmidt", "Tanaka", "Ueda", "Varga", "Weiß", "Zhang"]
+TITLES = ["CEO", "Buyer", "Head of Purchasing", "Office Manager", "CTO", "Accountant", "Sales Lead", ""]
+
+
+def demo_exists() -> bool:
+    return User.objects.filter(username="admin").exists()
+
+
+def _progress(label: str, done: int, total: int, enabled: bool) -> None:
+    if not enabled:
+        return
+    width = 30
+    filled = int(width * done / total) if total else width
+    end = "\n" if done >= total else "\r"
+    print(f"{label:<10} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, flush=True)
+
+
+@transaction.atomic
+def load_demo(*, progress: bool = False, seed: int = 42) -> dict[str, int]:
+    """Create the demo users, teams, accounts and contacts. Deterministic for a given seed."""
+    rng = random.Random(seed)
+    password = settings.RAPPORT_DEMO_PASSWORD
+    teams = {name: Team.objects.get_or_create(name=name)[0] for name in ("Sales", "Support")}
+    roles = {role.slug: role for role in Role.objects.all()}
+    users: dict[str, User] = {}
+    for username, first, last, role, team in DEMO_USERS:
+        user, _created = User.objects.get_or_create(username=username, defaults={
+            "first_name": first, "last_name": last, "email": f"{username}@demo.rapport.invalid",
+            "team": teams[team] if team else None, "time_zone": "Europe/Berlin",
+            "is_staff": username == "admin", "is_superuser": username == "admin",
+        })
+        user.set_password(password)
+        user.save()
+        user.roles.set([roles[role]])
+        users[username] = user
+    for team in teams.values():
+        team.manager = users["manager"]
+        team.save()
+
+    owners = [users[name] for name in ("sales1", "sales2", "manager", "support1", "marketing")]
+    accounts = []
+    total_accounts = 50
+    for index in range(total_accounts):
+        stem = COMPANY_STEMS[index % len(COMPANY_STEMS)]
+        name = f"{stem} {SUFFIXES[(index * 7) % len(SUFFIXES)]}" if index >= len(COMPANY_STEMS) else stem
+        slug = "".join(ch for ch in name.lower() if ch.isascii() and ch.isalnum())[:20] or f"company{index}"
+        stage = rng.choice([*RelationshipStage.values, ""])
+        remarks = f"Customer since {2015 + index % 10}. region={rng.choice(REGIONS)}"
+        if stage:
+            remarks += f" stage={stage}"
+        if index % 5 == 0:
+            remarks += " tier=gold"
+        owner = rng.choice(owners)
+        account = directory.account_create(
+            actor=users["admin"],
+            data={
+                "name": name, "website": f"https://www.{slug}{index}.example", "industry": rng.choice(INDUSTRIES),
+                "email": f"info@{slug}{index}.example", "phone": f"+49 30 {rng.randint(1000000, 9999999)}",
+                "stage": stage, "remarks": remarks, "owner": owner,
+                "visibility": Visibility.PRIVATE if index % 10 == 9 else Visibility.EVERYONE,
+            },
+            addresses=[{"kind": "main", "street": f"{rng.randint(1, 200)} Market Street",
+                        "postal_code": f"{rng.randint(10000, 99999)}", "city": rng.choice(
+                            ["Berlin", "Malmö", "Lyon", "Kraków", "Osaka", "Porto"]), "country": "DE"}],
+            confirm_duplicate=True,
+        )
+        accounts.append(account)
+        _progress("accounts", index + 1, total_accounts, progress)
+
+    total_contacts = 200
+    for index in range(total_contacts):
+        account = accounts[index % total_accounts]
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        email_local = "".join(ch for ch in f"{first}.{last}".lower() if ch.isascii() and (ch.isalnum() or ch == "."))
+        directory.contact_create(
+            actor=users["admin"],
+            data={
+                "first_name": first, "last_name": last, "title": rng.choice(TITLES), "account": account,
+                "email": f"{email_local}{index}@{account.website_key or 'example.com'}",
+                "phone": f"+49 40 {rng.randint(1000000, 9999999)}",
+                "remarks": f"Prefers {rng.choice(['email', 'phone', 'visits'])}. "
+                           f"region={rng.choice(REGIONS)} stage={rng.choice(RelationshipStage.values)}",
+                "owner": account.owner, "visibility": account.visibility,
+            },
+            confirm_duplicate=True,
+        )
+        _progress("contacts", index + 1, total_contacts, progress)
+    if progress:
+        print(f"Demo company loaded. Sign in as admin, manager, sales1, sales2, support1, support2, marketing "
+              f"or viewer with the password {password!r}.")
+    return {"users": len(users), "accounts": total_accounts, "contacts": total_contacts}

@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from rapport.directory.models import Account, Address, Attribute, Contact
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    extra = 0
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ("name", "stage", "owner", "visibility", "updated_at", "deleted_at")
+    list_filter = ("stage", "visibility")
+    search_fields = ("name", "email")
+    raw_id_fields = ("owner", "parent", "created_by")
+    readonly_fields = ("public_id", "version", "stage_changed_on")
+    inlines = [AddressInline]
+    show_full_result_count = False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("last_name", "first_name", "account", "email", "owner", "deleted_at")
+    search_fields = ("last_name", "email")
+    raw_id_fields = ("owner", "account", "created_by")
+    readonly_fields = ("public_id", "uid", "version")
+    inlines = [AddressInline]
+    show_full_result_count = False
+
+
+@admin.register(Attribute)
+class AttributeAdmin(admin.ModelAdmin):
+    list_display = ("key", "value", "account", "contact")
+    raw_id_fields = ("account", "contact")

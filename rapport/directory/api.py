@@ -1,0 +1,321 @@
+"""API routes for accounts and contacts: parse, call a selector or service, answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from rapport.core.apitools import InputSchema, ListParams, api_page
+from rapport.core.models import Action, User, Visibility
+from rapport.directory import selectors, services
+from rapport.directory.filters import ACCOUNT_ORDERINGS, CONTACT_ORDERINGS
+from rapport.directory.models import Account, Address, Contact
+
+router = Router(tags=["accounts and contacts"])
+
+
+# --- Schemas ------------------------------------------------------------------
+
+
+class AddressIn(InputSchema):
+    kind: Address.Kind = Address.Kind.MAIN
+    street: str = Field("", max_length=200)
+    postal_code: str = Field("", max_length=20)
+    city: str = Field("", max_length=100)
+    region: str = Field("", max_length=100)
+    country: str = Field("", max_length=100)
+
+
+class AddressOut(Schema):
+    kind: str
+    street: str
+    postal_code: str
+    city: str
+    region: str
+    country: str
+
+
+class Ref(Schema):
+    id: str
+    name: str
+
+
+def _ref(obj: Any) -> dict[str, str] | None:
+    return {"id": obj.public_id, "name": str(obj)} if obj is not None else None
+
+
+class RecordOut(Schema):
+    id: str
+    version: int
+    owner: Ref
+    visibility: str
+    remarks: str
+    attributes: dict[str, str]
+    addresses: list[AddressOut]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_id(obj: Any) -> str:
+        return obj.public_id
+
+    @staticmethod
+    def resolve_owner(obj: Any) -> dict[str, str] | None:
+        return _ref(obj.owner)
+
+    @staticmethod
+    def resolve_attributes(obj: Any) -> dict[str, str]:
+        return {a.key: a.value for a in obj.attributes.all()}
+
+    @staticmethod
+    def resolve_addresses(obj: Any) -> list[Any]:
+        return list(obj.addresses.all())
+
+
+class AccountOut(RecordOut):
+    name: str
+    website: str
+    industry: str
+    email: str
+    phone: str
+    secondary_phone: str
+    stage: str
+    stage_changed_on: dt.date | None
+    parent: Ref | None
+
+    @staticmethod
+    def resolve_parent(obj: Account) -> dict[str, str] | None:
+        return _ref(obj.parent) if getattr(obj, "parent_visible", False) else None
+
+
+class ContactOut(RecordOut):
+    first_name: str
+    last_name: str
+    full_name: str
+    title: str
+    account: Ref | None
+    email: str
+    secondary_email: str
+    phone: str
+    mobile: str
+
+    @staticmethod
+    def resolve_account(obj: Contact) -> dict[str, str] | None:
+        return _ref(obj.account) if getattr(obj, "account_visible", False) else None
+
+
+class AccountPage(Schema):
+    items: list[AccountOut]
+    next: str | None
+
+
+class ContactPage(Schema):
+    items: list[ContactOut]
+    next: str | None
+
+
+class AccountListParams(ListParams):
+    q: str | None = Field(None, description="Prefix of the name, email or website")
+    owner: str | None = Field(None, description="A user's id, or 'me'")
+    stage: str | None = Field(None, description="growing, mature, declining or closed")
+    attr: list[str] | None = Field(None, description="key:value from remarks; repeat to combine")
+
+
+class ContactListParams(ListParams):
+    q: str | None = Field(None, description="Prefix of the name or email")
+    owner: str | None = Field(None, description="A user's id, or 'me'")
+    account: str | None = Field(None, description="An account's id")
+    attr: list[str] | None = Field(None, description="key:value from remarks; repeat to combine")
+
+
+class RecordIn(InputSchema):
+    owner: str | None = Field(None, description="Public id of the owning user; default: you")
+    visibility: Visibility | None = None
+    remarks: str | None = Field(None, max_length=10000, description="Free text; key=value pairs become attributes")
+    addresses: list[AddressIn] | None = Field(None, max_length=10)
+
+
+class AccountIn(RecordIn):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    website: str | None = Field(None, max_length=300)
+    industry: str | None = Field(None, max_length=100)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=40)
+    secondary_phone: str | None = Field(None, max_length=40)
+    stage: str | None = Field(None, max_length=10, description="growing, mature, declining or closed; '' clears it")
+    parent: str | None = Field(None, description="Public id of the parent account; '' clears it")
+
+
+class AccountCreate(AccountIn):
+    name: str = Field(..., min_length=1, max_length=200)
+    confirm_duplicate: bool = False
+
+
+class AccountUpdate(AccountIn):
+    version: int = Field(..., description="The version you read; a stale one answers 409")
+
+
+class ContactIn(RecordIn):
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, min_length=1, max_length=100)
+    title: str | None = Field(None, max_length=100)
+    account: str | None = Field(None, description="Public id of the account; '' clears it")
+    email: str | None = Field(None, max_length=254)
+    secondary_email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=40)
+    mobile: str | None = Field(None, max_length=40)
+
+
+class ContactCreate(ContactIn):
+    last_name: str = Field(..., min_length=1, max_length=100)
+    confirm_duplicate: bool = False
+
+
+class ContactUpdate(ContactIn):
+    version: int = Field(..., description="The version you read; a stale one answers 409")
+
+
+class VersionIn(InputSchema):
+    version: int | None = None
+
+
+# --- Translating references -----------------------------------------------------
+
+
+def _resolve_refs(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
+    """Turn public ids of owner, parent and account into records the user may see."""
+    if "owner" in data:
+        if not data["owner"]:
+            raise ValidationError({"owner": [_("An owner is required.")]})
+        owner = User.objects.filter(public_id=data["owner"], is_active=True).first()
+        if owner is None:
+            raise ValidationError({"owner": [_("No such active user.")]})
+        data["owner"] = owner
+    for name in ("parent", "account"):
+        if name in data:
+            if not data[name]:
+                data[name] = None
+                continue
+            found = selectors.account_choices(user=request.user).filter(public_id=data[name]).first()
+            if found is None:
+                raise ValidationError({name: [_("No such account.")]})
+            data[name] = found
+    if data.get("stage") is None and "stage" in data:
+        data["stage"] = ""
+    return data
+
+
+def _payload(request: HttpRequest, body: InputSchema, *, drop: tuple[str, ...] = ()) -> tuple[dict, list | None]:
+    data = body.dict(exclude_unset=True)
+    for name in drop:
+        data.pop(name, None)
+    addresses = data.pop("addresses", None)
+    for name, value in list(data.items()):
+        if value is None and name not in ("stage", "parent", "account"):
+            raise ValidationError({name: [_("This field may not be null.")]})
+    return _resolve_refs(request, data), addresses
+
+
+# --- Accounts -------------------------------------------------------------------
+
+
+@router.get("/accounts", response=AccountPage, summary="List accounts",
+            description="Filters: q (name, email or website prefix), owner (user id or 'me'), stage, "
+                        "attr=key:value (repeatable). Orderings: name, created_at, updated_at (prefix - to reverse).")
+def list_accounts(request: HttpRequest, params: Query[AccountListParams]) -> dict:
+    qs = selectors.with_parent_visibility(
+        selectors.account_list(user=request.user, params=request.GET).select_related("parent"), request.user
+    ).prefetch_related("attributes", "addresses")
+    return api_page(qs, params=params, allowed_orderings=ACCOUNT_ORDERINGS, default_ordering="name")
+
+
+@router.post("/accounts", response={201: AccountOut}, summary="Create an account")
+def create_account(request: HttpRequest, payload: AccountCreate) -> tuple[int, Account]:
+    data, addresses = _payload(request, payload, drop=("confirm_duplicate",))
+    account = services.account_create(actor=request.user, data=data, addresses=addresses,
+                                      confirm_duplicate=payload.confirm_duplicate)
+    return 201, selectors.account_get(user=request.user, public_id=account.public_id)
+
+
+@router.get("/accounts/{account_id}", response=AccountOut, summary="Get an account")
+def get_account(request: HttpRequest, account_id: str) -> Account:
+    return selectors.account_get(user=request.user, public_id=account_id)
+
+
+@router.patch("/accounts/{account_id}", response=AccountOut, summary="Change an account")
+def update_account(request: HttpRequest, account_id: str, payload: AccountUpdate) -> Account:
+    account = selectors.account_get(user=request.user, public_id=account_id, action=Action.UPDATE)
+    data, addresses = _payload(request, payload, drop=("version",))
+    services.account_update(actor=request.user, account=account, data=data, version=payload.version,
+                            addresses=addresses)
+    return selectors.account_get(user=request.user, public_id=account_id)
+
+
+@router.delete("/accounts/{account_id}", response={204: None}, summary="Delete an account (it can be restored)")
+def delete_account(request: HttpRequest, account_id: str, version: int | None = None) -> tuple[int, None]:
+    account = selectors.account_get(user=request.user, public_id=account_id, action=Action.DELETE)
+    services.account_delete(actor=request.user, account=account, version=version)
+    return 204, None
+
+
+@router.post("/accounts/{account_id}/restore", response=AccountOut, summary="Restore a deleted account")
+def restore_account(request: HttpRequest, account_id: str) -> Account:
+    from rapport.core.access import access_record
+
+    account = access_record(request.user, Account, account_id, Action.DELETE, deleted=True)
+    services.account_restore(actor=request.user, account=account)
+    return selectors.account_get(user=request.user, public_id=account_id)
+
+
+# --- Contacts -------------------------------------------------------------------
+
+
+@router.get("/contacts", response=ContactPage, summary="List contacts",
+            description="Filters: q (name or email prefix), owner (user id or 'me'), account (account id), "
+                        "attr=key:value (repeatable). Orderings: name, created_at, updated_at.")
+def list_contacts(request: HttpRequest, params: Query[ContactListParams]) -> dict:
+    qs = selectors.contact_list(user=request.user, params=request.GET).prefetch_related("attributes", "addresses")
+    return api_page(qs, params=params, allowed_orderings=CONTACT_ORDERINGS, default_ordering="name")
+
+
+@router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
+def create_contact(request: HttpRequest, payload: ContactCreate) -> tuple[int, Contact]:
+    data, addresses = _payload(request, payload, drop=("confirm_duplicate",))
+    contact = services.contact_create(actor=request.user, data=data, addresses=addresses,
+                                      confirm_duplicate=payload.confirm_duplicate)
+    return 201, selectors.contact_get(user=request.user, public_id=contact.public_id)
+
+
+@router.get("/contacts/{contact_id}", response=ContactOut, summary="Get a contact")
+def get_contact(request: HttpRequest, contact_id: str) -> Contact:
+    return selectors.contact_get(user=request.user, public_id=contact_id)
+
+
+@router.patch("/contacts/{contact_id}", response=ContactOut, summary="Change a contact")
+def update_contact(request: HttpRequest, contact_id: str, payload: ContactUpdate) -> Contact:
+    contact = selectors.contact_get(user=request.user, public_id=contact_id, action=Action.UPDATE)
+    data, addresses = _payload(request, payload, drop=("version",))
+    services.contact_update(actor=request.user, contact=contact, data=data, version=payload.version,
+                            addresses=addresses)
+    return selectors.contact_get(user=request.user, public_id=contact_id)
+
+
+@router.delete("/contacts/{contact_id}", response={204: None}, summary="Delete a contact (it can be restored)")
+def delete_contact(request: HttpRequest, contact_id: str, version: int | None = None) -> tuple[int, None]:
+    contact = selectors.contact_get(user=request.user, public_id=contact_id, action=Action.DELETE)
+    services.contact_delete(actor=request.user, contact=contact, version=version)
+    return 204, None
+
+
+@router.post("/contacts/{contact_id}/restore", response=ContactOut, summary="Restore a deleted contact")
+def restore_contact(request: HttpRequest, contact_id: str) -> Contact:
+    from rapport.core.access import access_record
+
+    contact = access_record(request.user, Contact, contact_id, Action.DELETE, deleted=True)
+    services.contact_restore(actor=request.user, contact=contact)
+    return selectors.contact_get(user=request.user, public_id=contact_id)

@@ -1,0 +1,144 @@
+"""The one filter definition of the account and contact lists, used by the pages and the API.
+
+Filters come from a query string; anything not in the whitelist, or a value
+that does not parse, is a ValidationError naming the parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from rapport.core.text import fold, prefix_upper_bound
+from rapport.directory.models import Attribute, RelationshipStage
+from rapport.directory.remarks import parse_attribute_filter
+
+# Query parameters that are not filters but belong to every list.
+LIST_PARAMS = frozenset({"limit", "cursor", "ordering", "page"})
+
+ACCOUNT_ORDERINGS = {
+    "name": "name_key",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+CONTACT_ORDERINGS = {
+    "name": "name_key",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+MAX_QUERY = 100
+
+
+@dataclass
+class DirectoryFilter:
+    """Parsed filters of a directory list."""
+
+    q: str = ""
+    owner: str = ""  # a user's public id, or "me"
+    stage: str = ""
+    account: str = ""  # an account's public id (contacts only)
+    attrs: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.owner or self.stage or self.account or self.attrs)
+
+
+def _values(params: Any, name: str) -> list[str]:
+    if hasattr(params, "getlist"):
+        return [v for v in params.getlist(name) if v != ""]
+    value = params.get(name)
+    if value in (None, ""):
+        return []
+    return list(value) if isinstance(value, list | tuple) else [str(value)]
+
+
+def parse_filter(params: Any, *, allowed: set[str]) -> DirectoryFilter:
+    """Read the filters in `allowed` from a QueryDict or dict; refuse unknown ones."""
+    unknown = sorted(set(params.keys()) - allowed - LIST_PARAMS)
+    if unknown:
+        raise ValidationError(
+            {name: [_("Unknown filter; use one of: %s.") % ", ".join(sorted(allowed))] for name in unknown}
+        )
+    result = DirectoryFilter()
+    q = " ".join(_values(params, "q")).strip()
+    if len(q) > MAX_QUERY:
+        raise ValidationError({"q": [_("Search for at most %d characters.") % MAX_QUERY]})
+    result.q = q
+    owners = _values(params, "owner")
+    result.owner = owners[0] if owners else ""
+    stages = _values(params, "stage")
+    if stages:
+        if stages[0] not in RelationshipStage.values:
+            raise ValidationError({"stage": [_("Use one of: %s.") % ", ".join(RelationshipStage.values)]})
+        result.stage = stages[0]
+    accounts = _values(params, "account")
+    result.account = accounts[0] if accounts else ""
+    for raw in _values(params, "attr"):
+        pair = parse_attribute_filter(raw)
+        if pair is None:
+            raise ValidationError({"attr": [_("Write an attribute filter as key:value, for example region:north.")]})
+        result.attrs.append(pair)
+    return result
+
+
+def _owner_q(value: str, user: Any) -> Q:
+    from rapport.core.models import User
+
+    if value == "me":
+        return Q(owner_id=user.pk)
+    owner_id = User.objects.filter(public_id=value).values_list("id", flat=True).first()
+    if owner_id is None:
+        raise ValidationError({"owner": [_("No such user.")]})
+    return Q(owner_id=owner_id)
+
+
+def _prefix_q(field_name: str, text: str) -> Q:
+    key = fold(text)
+    return Q(**{f"{field_name}__gte": key, f"{field_name}__lt": prefix_upper_bound(key)})
+
+
+def apply_account_filter(qs: QuerySet, flt: DirectoryFilter, *, user: Any) -> QuerySet:
+    if flt.q:
+        email = flt.q.strip().lower()
+        qs = qs.filter(_prefix_q("name_key", flt.q) | Q(email_key__gte=email, email_key__lt=prefix_upper_bound(email))
+                       | Q(website_key=email))
+    if flt.owner:
+        qs = qs.filter(_owner_q(flt.owner, user))
+    if flt.stage:
+        qs = qs.filter(stage=flt.stage)
+    for key, value in flt.attrs:
+        qs = qs.filter(pk__in=Attribute.objects.filter(key=key, value=value, account__isnull=False)
+                       .values("account_id"))
+    return qs
+
+
+def apply_contact_filter(qs: QuerySet, flt: DirectoryFilter, *, user: Any) -> QuerySet:
+    from rapport.directory.models import Account
+
+    if flt.q:
+        email = flt.q.strip().lower()
+        condition = _prefix_q("name_key", flt.q) | Q(email_key__gte=email, email_key__lt=prefix_upper_bound(email))
+        words = flt.q.split()
+        if len(words) > 1:  # "Anna Berg" finds Berg, Anna: the sort key is "last first"
+            condition |= _prefix_q("name_key", " ".join([words[-1], *words[:-1]]))
+        qs = qs.filter(condition)
+    if flt.owner:
+        qs = qs.filter(_owner_q(flt.owner, user))
+    if flt.account:
+        account_id = Account.objects.visible_to(user).filter(public_id=flt.account).values_list("id", flat=True).first()
+        if account_id is None:
+            raise ValidationError({"account": [_("No such account.")]})
+        qs = qs.filter(account_id=account_id)
+    for key, value in flt.attrs:
+        qs = qs.filter(pk__in=Attribute.objects.filter(key=key, value=value, contact__isnull=False)
+                       .values("contact_id"))
+    return qs
+
+
+ACCOUNT_FILTERS = {"q", "owner", "stage", "attr"}
+CONTACT_FILTERS = {"q", "owner", "account", "attr"}

@@ -1,0 +1,100 @@
+"""Reads of accounts and contacts, always through visible_to(user)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from rapport.core.access import access_record
+from rapport.core.history import history_for
+from rapport.core.models import Action
+from rapport.directory.filters import (
+    ACCOUNT_FILTERS,
+    CONTACT_FILTERS,
+    apply_account_filter,
+    apply_contact_filter,
+    parse_filter,
+)
+from rapport.directory.models import Account, Contact
+
+
+def account_list(*, user: Any, params: Any) -> QuerySet[Account]:
+    """Accounts the user may see, filtered by a query string (q, owner, stage, attr)."""
+    flt = parse_filter(params, allowed=ACCOUNT_FILTERS)
+    qs = Account.objects.visible_to(user).select_related("owner")
+    return apply_account_filter(qs, flt, user=user)
+
+
+def with_parent_visibility(qs: QuerySet[Account], user: Any) -> QuerySet[Account]:
+    """Mark whether the user may see each account's parent, so its name is shown only then."""
+    return qs.annotate(parent_visible=Exists(Account.objects.visible_to(user).filter(pk=OuterRef("parent_id"))))
+
+
+def contact_list(*, user: Any, params: Any) -> QuerySet[Contact]:
+    """Contacts the user may see, filtered by a query string (q, owner, account, attr)."""
+    flt = parse_filter(params, allowed=CONTACT_FILTERS)
+    qs = _with_account_visibility(Contact.objects.visible_to(user).select_related("owner", "account"), user)
+    return apply_contact_filter(qs, flt, user=user)
+
+
+def _with_account_visibility(qs: QuerySet[Contact], user: Any) -> QuerySet[Contact]:
+    """Mark whether the user may see each contact's account, so its name is shown only then."""
+    return qs.annotate(account_visible=Exists(Account.objects.visible_to(user).filter(pk=OuterRef("account_id"))))
+
+
+def account_get(*, user: Any, public_id: str, action: str = Action.READ) -> Account:
+    qs = Account.objects.select_related("owner", "parent", "created_by").prefetch_related("addresses", "attributes")
+    return access_record(user, Account, public_id, action, queryset=with_parent_visibility(qs, user))
+
+
+def contact_get(*, user: Any, public_id: str, action: str = Action.READ) -> Contact:
+    qs = Contact.objects.select_related("owner", "account", "created_by").prefetch_related("addresses", "attributes")
+    return access_record(user, Contact, public_id, action, queryset=_with_account_visibility(qs, user))
+
+
+def account_detail(*, user: Any, public_id: str) -> dict[str, Any]:
+    """An account with what its page shows: contacts the user may see, sub-accounts, history."""
+    account = account_get(user=user, public_id=public_id)
+    contacts = list(Contact.objects.visible_to(user).filter(account=account).order_by("name_key", "id")[:100])
+    children = list(Account.objects.visible_to(user).filter(parent=account).order_by("name_key", "id")[:50])
+    parent = account.parent if account.parent_visible else None
+    return {
+        "account": account,
+        "parent": parent,
+        "contacts": contacts,
+        "children": children,
+        "history": history_for(account),
+    }
+
+
+def contact_detail(*, user: Any, public_id: str) -> dict[str, Any]:
+    contact = contact_get(user=user, public_id=public_id)
+    account = contact.account if contact.account_visible else None
+    return {"contact": contact, "account": account, "history": history_for(contact)}
+
+
+def account_choices(*, user: Any) -> QuerySet[Account]:
+    """Accounts offered in a picker (parent account, a contact's account)."""
+    return Account.objects.visible_to(user).only("id", "public_id", "name", "name_key").order_by("name_key", "id")
+
+
+def possible_account_duplicates(*, user: Any, email: str, website_key: str, exclude_pk: int | None = None) -> list:
+    condition = Q(pk__in=[])
+    if email:
+        condition |= Q(email_key=email.strip().lower())
+    if website_key:
+        condition |= Q(website_key=website_key)
+    qs = Account.objects.visible_to(user).filter(condition)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs.order_by("name_key")[:10])
+
+
+def possible_contact_duplicates(*, user: Any, email: str, exclude_pk: int | None = None) -> list:
+    if not email:
+        return []
+    qs = Contact.objects.visible_to(user).filter(email_key=email.strip().lower()).select_related("account")
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs.order_by("name_key")[:10])

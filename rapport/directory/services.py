@@ -1,0 +1,161 @@
+"""Writes of accounts and contacts: one function per use case, each in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rapport.core.records import record_create, record_delete, record_restore, record_update
+from rapport.core.text import website_domain
+from rapport.directory.models import Account, Address, Attribute, Contact
+from rapport.directory.remarks import parse_attributes
+from rapport.directory.selectors import possible_account_duplicates, possible_contact_duplicates
+from rapport.core.errors import PossibleDuplicate
+
+ADDRESS_FIELDS = ("kind", "street", "postal_code", "city", "region", "country")
+MAX_ADDRESSES = 10
+
+
+def _sync_attributes(*, record: Account | Contact) -> None:
+    """Keep the Attribute rows equal to the key=value pairs in the record's remarks."""
+    link = {"account": record} if isinstance(record, Account) else {"contact": record}
+    wanted = parse_attributes(record.remarks)
+    existing = {a.key: a for a in Attribute.objects.filter(**link)}
+    stale = [a.pk for key, a in existing.items() if wanted.get(key) != a.value]
+    if stale:
+        Attribute.objects.filter(pk__in=stale).delete()
+    Attribute.objects.bulk_create(
+        Attribute(key=key, value=value, **link)
+        for key, value in wanted.items()
+        if key not in existing or existing[key].value != value
+    )
+
+
+def _replace_addresses(*, record: Account | Contact, addresses: list[dict[str, Any]] | None) -> None:
+    if addresses is None:
+        return
+    if len(addresses) > MAX_ADDRESSES:
+        raise ValidationError({"addresses": [_("At most %d addresses.") % MAX_ADDRESSES]})
+    link = {"account": record} if isinstance(record, Account) else {"contact": record}
+    rows = []
+    for index, data in enumerate(addresses):
+        unknown = set(data) - set(ADDRESS_FIELDS)
+        if unknown:
+            raise ValidationError({f"addresses.{index}.{sorted(unknown)[0]}": [_("Unknown field.")]})
+        address = Address(**link, **{k: (data.get(k) or "") for k in ADDRESS_FIELDS if k != "kind"},
+                          kind=data.get("kind") or Address.Kind.MAIN)
+        try:
+            address.full_clean(exclude=["account", "contact"])
+        except ValidationError as exc:
+            raise ValidationError({f"addresses.{index}.{name}": msgs for name, msgs in exc.message_dict.items()}) \
+                from None
+        if str(address):
+            rows.append(address)
+    Address.objects.filter(**link).delete()
+    Address.objects.bulk_create(rows)
+
+
+def _check_parent(*, account: Account | None, parent: Account | None) -> None:
+    """A parent must not be the account itself or one of its descendants."""
+    if parent is None or account is None or account.pk is None:
+        return
+    node: Account | None = parent
+    seen = 0
+    while node is not None and seen < 50:
+        if node.pk == account.pk:
+            raise ValidationError({"parent": [_("An account cannot be its own parent or ancestor.")]})
+        node = Account.objects.filter(pk=node.parent_id).first() if node.parent_id else None
+        seen += 1
+
+
+@transaction.atomic
+def account_create(
+    *, actor: Any, data: dict[str, Any], addresses: list[dict[str, Any]] | None = None,
+    confirm_duplicate: bool = False,
+) -> Account:
+    """Create an account; a possible duplicate (same email or website) stops it unless confirmed."""
+    if not confirm_duplicate:
+        duplicates = possible_account_duplicates(
+            user=actor, email=data.get("email", ""), website_key=website_domain(data.get("website", ""))
+        )
+        if duplicates:
+            raise PossibleDuplicate(duplicates)
+    data = dict(data)
+    if data.get("stage"):
+        data["stage_changed_on"] = timezone.localdate()
+    account = record_create(Account, actor=actor, data=data)
+    _sync_attributes(record=account)
+    _replace_addresses(record=account, addresses=addresses)
+    return account
+
+
+@transaction.atomic
+def account_update(
+    *, actor: Any, account: Account, data: dict[str, Any], version: int | None,
+    addresses: list[dict[str, Any]] | None = None,
+) -> Account:
+    """Change an account if `version` is current. A new relationship stage records the day it changed."""
+    data = dict(data)
+    if "parent" in data:
+        _check_parent(account=account, parent=data["parent"])
+    if "stage" in data and data["stage"] != account.stage:
+        data["stage_changed_on"] = timezone.localdate()
+    remarks_before = account.remarks
+    account = record_update(account, actor=actor, data=data, version=version)
+    if account.remarks != remarks_before:
+        _sync_attributes(record=account)
+    _replace_addresses(record=account, addresses=addresses)
+    return account
+
+
+@transaction.atomic
+def account_delete(*, actor: Any, account: Account, version: int | None = None) -> Account:
+    return record_delete(account, actor=actor, version=version)
+
+
+@transaction.atomic
+def account_restore(*, actor: Any, account: Account) -> Account:
+    return record_restore(account, actor=actor)
+
+
+@transaction.atomic
+def contact_create(
+    *, actor: Any, data: dict[str, Any], addresses: list[dict[str, Any]] | None = None,
+    confirm_duplicate: bool = False,
+) -> Contact:
+    """Create a contact; one whose email already exists stops it unless confirmed."""
+    if not confirm_duplicate:
+        duplicates = possible_contact_duplicates(user=actor, email=data.get("email", ""))
+        if duplicates:
+            raise PossibleDuplicate(duplicates)
+    contact = record_create(Contact, actor=actor, data=data)
+    _sync_attributes(record=contact)
+    _replace_addresses(record=contact, addresses=addresses)
+    return contact
+
+
+@transaction.atomic
+def contact_update(
+    *, actor: Any, contact: Contact, data: dict[str, Any], version: int | None,
+    addresses: list[dict[str, Any]] | None = None,
+) -> Contact:
+    remarks_before = contact.remarks
+    contact = record_update(contact, actor=actor, data=data, version=version)
+    if contact.remarks != remarks_before:
+        _sync_attributes(record=contact)
+    _replace_addresses(record=contact, addresses=addresses)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, actor: Any, contact: Contact, version: int | None = None) -> Contact:
+    return record_delete(contact, actor=actor, version=version)
+
+
+@transaction.atomic
+def contact_restore(*, actor: Any, contact: Contact) -> Contact:
+    return record_restore(contact, actor=actor)

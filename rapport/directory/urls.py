@@ -1,0 +1,18 @@
+from django.urls import path
+
+from rapport.directory import views
+from rapport.directory.views import ACCOUNT_PAGES, CONTACT_PAGES
+
+urlpatterns = [
+    path("accounts/lookup/", views.account_lookup, name="account_lookup"),
+]
+for pages, prefix in ((ACCOUNT_PAGES, "accounts"), (CONTACT_PAGES, "contacts")):
+    name = pages.name
+    urlpatterns += [
+        path(f"{prefix}/", views.record_list, {"pages": pages}, name=f"{name}_list"),
+        path(f"{prefix}/new/", views.record_form, {"pages": pages}, name=f"{name}_create"),
+        path(f"{prefix}/<str:public_id>/", views.record_detail, {"pages": pages}, name=f"{name}_detail"),
+        path(f"{prefix}/<str:public_id>/edit/", views.record_form, {"pages": pages}, name=f"{name}_edit"),
+        path(f"{prefix}/<str:public_id>/delete/", views.record_delete, {"pages": pages}, name=f"{name}_delete"),
+        path(f"{prefix}/<str:public_id>/restore/", views.record_restore, {"pages": pages}, name=f"{name}_restore"),
+    ]

@@ -1,0 +1,243 @@
+"""Pages for accounts and contacts. Thin: parse, call a selector or service, render.
+
+Accounts and contacts have the same page shapes, so one set of views serves
+both, configured by a `DirectoryPages` each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from rapport.core.access import access_record, can
+from rapport.core.errors import PossibleDuplicate, StaleVersion
+from rapport.core.models import Action, User
+from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
+from rapport.directory import selectors, services
+from rapport.directory.filters import ACCOUNT_ORDERINGS, CONTACT_ORDERINGS, LIST_PARAMS
+from rapport.directory.forms import AccountForm, AddressFormSet, ContactForm
+from rapport.directory.models import Account, Address, Contact, RelationshipStage
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class DirectoryPages:
+    """What differs between the account pages and the contact pages."""
+
+    name: str  # "account" / "contact": template and URL name prefix
+    model: type[Model]
+    list_selector: Callable[..., Any]
+    detail_selector: Callable[..., dict[str, Any]]
+    get_selector: Callable[..., Any]
+    form_class: type[Any]
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    delete: Callable[..., Any]
+    restore: Callable[..., Any]
+    orderings: dict[str, str]
+    title: Any
+    new_title: Any
+
+
+ACCOUNT_PAGES = DirectoryPages(
+    name="account", model=Account, list_selector=selectors.account_list,
+    detail_selector=selectors.account_detail, get_selector=selectors.account_get, form_class=AccountForm,
+    create=services.account_create, update=services.account_update, delete=services.account_delete,
+    restore=services.account_restore, orderings=ACCOUNT_ORDERINGS, title=gettext_lazy("Accounts"),
+    new_title=gettext_lazy("New account"),
+)
+CONTACT_PAGES = DirectoryPages(
+    name="contact", model=Contact, list_selector=selectors.contact_list,
+    detail_selector=selectors.contact_detail, get_selector=selectors.contact_get, form_class=ContactForm,
+    create=services.contact_create, update=services.contact_update, delete=services.contact_delete,
+    restore=services.contact_restore, orderings=CONTACT_ORDERINGS, title=gettext_lazy("Contacts"),
+    new_title=gettext_lazy("New contact"),
+)
+
+
+def _filter_params(request: HttpRequest) -> QueryDict:
+    """The query string without paging and empty values: what the filters see."""
+    params = request.GET.copy()
+    for name in list(params.keys()):
+        values = [v for v in params.getlist(name) if v.strip()]
+        if name in LIST_PARAMS or not values:
+            params.pop(name)
+        else:
+            params.setlist(name, values)
+    return params
+
+
+@login_required
+def record_list(request: HttpRequest, *, pages: DirectoryPages) -> HttpResponse:
+    """A filtered, sorted, keyset-paged list. With htmx, only the results are re-rendered."""
+    if not can(request.user, pages.name, Action.READ):
+        raise PermissionDenied
+    params = _filter_params(request)
+    error = None
+    status = 200
+    page = None
+    total, more = 0, False
+    ordering_raw = request.GET.get("ordering") or "name"
+    try:
+        ordering = parse_ordering(ordering_raw, pages.orderings, "name")
+        qs = pages.list_selector(user=request.user, params=params)
+        page = keyset_page(qs, ordering=ordering, cursor=request.GET.get("cursor"),
+                           limit=parse_limit(request.GET.get("limit"), PAGE_SIZE))
+        total, more = capped_count(qs)
+    except ValidationError as exc:
+        error = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items())
+        status = 400
+        ordering_raw = "name"
+    base_query = params.urlencode()
+    context = {
+        "pages": pages,
+        "page": page,
+        "items": page.items if page else [],
+        "total": total,
+        "more": more,
+        "error": error,
+        "params": params,
+        "ordering": ordering_raw,
+        "base_query": base_query,
+        "sort_links": _sort_links(base_query, ordering_raw, pages.orderings),
+        "owners": User.objects.filter(is_active=True).order_by("first_name", "username"),
+        "stages": RelationshipStage.choices,
+        "can_create": can(request.user, pages.name, Action.CREATE),
+    }
+    if request.htmx and request.htmx.target == "results":
+        return render(request, f"directory/_{pages.name}_results.html", context, status=status)
+    return render(request, f"directory/{pages.name}_list.html", context, status=status)
+
+
+def _sort_links(base_query: str, current: str, orderings: dict[str, str]) -> dict[str, dict[str, str]]:
+    """For each sortable column: the URL that sorts by it and the aria-sort state."""
+    links = {}
+    for name in orderings:
+        ascending = current == name
+        descending = current == f"-{name}"
+        target = f"-{name}" if ascending else name
+        sep = "&" if base_query else ""
+        links[name] = {
+            "url": f"?{base_query}{sep}ordering={target}",
+            "aria": "ascending" if ascending else "descending" if descending else "none",
+        }
+    return links
+
+
+@login_required
+def record_detail(request: HttpRequest, public_id: str, *, pages: DirectoryPages) -> HttpResponse:
+    context = pages.detail_selector(user=request.user, public_id=public_id)
+    record = context[pages.name]
+    context.update({
+        "pages": pages,
+        "record": record,
+        "can_update": can(request.user, pages.name, Action.UPDATE, record),
+        "can_delete": can(request.user, pages.name, Action.DELETE, record),
+    })
+    return render(request, f"directory/{pages.name}_detail.html", context)
+
+
+def _address_formset(request: HttpRequest, record: Any) -> Any:
+    queryset = record.addresses.all() if record is not None else Address.objects.none()
+    return AddressFormSet(request.POST or None, queryset=queryset, prefix="addresses")
+
+
+@login_required
+def record_form(request: HttpRequest, public_id: str | None = None, *, pages: DirectoryPages) -> HttpResponse:
+    """Create or edit. A stale version or a possible duplicate re-shows the form with the reason."""
+    record = None
+    if public_id is not None:
+        record = pages.get_selector(user=request.user, public_id=public_id, action=Action.UPDATE)
+    elif not can(request.user, pages.name, Action.CREATE):
+        raise PermissionDenied
+    form = pages.form_class(request.POST or None, instance=record, user=request.user)
+    addresses = _address_formset(request, record)
+    duplicates: list[Any] = []
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and addresses.is_valid():
+            address_data = [data for f in addresses.forms if (data := f.address_data()) is not None]
+            try:
+                if record is None:
+                    record = pages.create(actor=request.user, data=form.record_data(), addresses=address_data,
+                                          confirm_duplicate=form.cleaned_data.get("confirm_duplicate", False))
+                    messages.success(request, _("%(name)s was created.") % {"name": record})
+                else:
+                    record = pages.update(actor=request.user, **{pages.name: record}, data=form.record_data(),
+                                          version=form.cleaned_data.get("version"), addresses=address_data)
+                    messages.success(request, _("Your changes were saved."))
+                return redirect(f"{pages.name}_detail", public_id=record.public_id)
+            except PossibleDuplicate as exc:
+                duplicates = exc.duplicates
+                form.data = form.data.copy()
+                form.data["confirm_duplicate"] = "on"
+            except StaleVersion as exc:
+                conflict = exc
+            except ValidationError as exc:
+                for name, errors in exc.message_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
+        status = 409 if (duplicates or conflict) else 400
+    return render(request, "directory/record_form.html", {
+        "pages": pages, "form": form, "addresses": addresses, "record": record,
+        "duplicates": duplicates, "conflict": conflict,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def record_delete(request: HttpRequest, public_id: str, *, pages: DirectoryPages) -> HttpResponse:
+    record = pages.get_selector(user=request.user, public_id=public_id, action=Action.DELETE)
+    try:
+        pages.delete(actor=request.user, **{pages.name: record}, version=_int_or_none(request.POST.get("version")))
+    except StaleVersion as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{pages.name}_detail", public_id=public_id)
+    request.session["rapport_undo"] = {"url": reverse(f"{pages.name}_restore", args=[public_id]),
+                                       "name": str(record)}
+    messages.success(request, _("%(name)s was deleted.") % {"name": record})
+    return redirect(f"{pages.name}_list")
+
+
+@login_required
+@require_POST
+def record_restore(request: HttpRequest, public_id: str, *, pages: DirectoryPages) -> HttpResponse:
+    record = access_record(request.user, pages.model, public_id, Action.DELETE, deleted=True)
+    pages.restore(actor=request.user, **{pages.name: record})
+    request.session.pop("rapport_undo", None)
+    messages.success(request, _("%(name)s was restored.") % {"name": record})
+    return redirect(f"{pages.name}_detail", public_id=public_id)
+
+
+@login_required
+def account_lookup(request: HttpRequest) -> HttpResponse:
+    """Options for an account picker: the accounts whose name starts with what was typed."""
+    query = (request.GET.get("lookup") or "").strip()[:100]
+    selected = request.GET.get("selected", "")
+    accounts = selectors.account_list(user=request.user, params={"q": query} if query else {})
+    options = list(accounts.order_by("name_key", "id")[:20])
+    current = None
+    if selected and all(a.public_id != selected for a in options):
+        current = selectors.account_choices(user=request.user).filter(public_id=selected).first()
+    return render(request, "directory/_account_options.html",
+                  {"options": options, "current": current, "selected": selected, "query": query})
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
