@@ -97,7 +97,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     worker: subprocess.Popen | None = None
     if args.with_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "rapport.cli", "worker"])  # noqa: S603
+        worker = subprocess.Popen([sys.executable, "-m", "rapport.cli", "worker"])
 
     class Server(BaseApplication):
         def load_config(self) -> None:

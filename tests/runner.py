@@ -52,7 +52,7 @@ def main() -> int:
     failed = False
     for name, run_env in runs:
         print(f"\n=== Test suite on {name} ===", flush=True)
-        code = subprocess.call(base, env=run_env)  # noqa: S603
+        code = subprocess.call(base, env=run_env)
         if code != 0:
             print(f"The suite failed on {name} (exit {code}).")
             failed = True

@@ -75,10 +75,8 @@ def access_for(user: Any) -> Access:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    if user is None or not user.is_authenticated or not user.is_active:
-        access = Access(user_id=None)
-    else:
-        access = _resolve(user)
+    signed_in = user is not None and user.is_authenticated and user.is_active
+    access = _resolve(user) if signed_in else Access(user_id=None)
     setattr(user, _CACHE_ATTR, access)
     return access
 
@@ -109,7 +107,7 @@ def _resolve(user: User) -> Access:
         for perm in RolePermission.objects.filter(role__in=roles).only("record_type", "action", "scope", "role_id"):
             by_key.setdefault((perm.record_type, perm.action), []).append(perm.scope)
         for key, scopes in by_key.items():
-            record_type, action = key
+            action = key[1]
             roles_with_override = len(scopes)
             candidates = list(scopes)
             if roles_with_override < len(roles):

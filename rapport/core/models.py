@@ -178,6 +178,9 @@ class LoginFailure(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    def __str__(self) -> str:
+        return f"{self.username} at {self.at:%Y-%m-%d %H:%M}"
+
 
 class HistoryEntry(models.Model):
     """One create, change, delete or restore of a business record: who, when, what changed."""

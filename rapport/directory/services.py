@@ -9,12 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rapport.core.errors import PossibleDuplicate
 from rapport.core.records import record_create, record_delete, record_restore, record_update
 from rapport.core.text import website_domain
 from rapport.directory.models import Account, Address, Attribute, Contact
 from rapport.directory.remarks import parse_attributes
 from rapport.directory.selectors import possible_account_duplicates, possible_contact_duplicates
-from rapport.core.errors import PossibleDuplicate
 
 ADDRESS_FIELDS = ("kind", "street", "postal_code", "city", "region", "country")
 MAX_ADDRESSES = 10
