@@ -45,6 +45,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Fill an empty database with the benchmark data set."""
+    _django()
+    from rapport.directory.models import Account
+    from rapport.seed import seed
+
+    if Account.objects.exists():
+        print("rapport seed fills an empty database; this one already has accounts. "
+              "Point DATABASE_URL at a new database.", file=sys.stderr)
+        return 2
+    seed(args.size, progress=not args.quiet)
+    return 0
+
+
 def cmd_token_create(args: argparse.Namespace) -> int:
     _django()
     from rapport.core.models import User
@@ -148,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="load the demo company")
     p.add_argument("--if-empty", action="store_true", help="do nothing if demo data is already there")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("seed", help="fill an empty database with the benchmark data set")
+    p.add_argument("--size", choices=["small", "medium", "large"], default="small")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_seed)
 
     p = sub.add_parser("token", help="personal API tokens")
     token_sub = p.add_subparsers(dest="token_command", required=True)

@@ -1,0 +1,168 @@
+"""One benchmark run against one database: seed (or reuse), measure in process, then over HTTP.
+
+Run by `python -m bench`, one child process per database, because Django's
+settings (DATABASE_URL) are fixed once per process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from typing import Any
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _machine() -> dict[str, Any]:
+    memory = ""
+    try:
+        with open("/proc/meminfo") as handle:
+            memory = handle.readline().split(":", 1)[1].strip()
+    except OSError:
+        pass
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "cpu": cpu, "memory": memory, "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
+    """Serve with `rapport serve --workers 2` and drive a mixed load over HTTP."""
+    from bench.loadgen import run_load, session_cookie
+    from rapport.core.models import User
+    from rapport.core.services import token_create
+    from rapport.directory.models import Account, Contact
+    from rapport.seed import HEAVY_USER, SEED_PASSWORD
+
+    user = User.objects.get(username=HEAVY_USER)
+    token = token_create(user=user, name="bench").plaintext
+    account_ids = list(Account.objects.filter(visibility="everyone").order_by("id")
+                       .values_list("public_id", flat=True)[:2000])
+    contact_ids = list(Contact.objects.filter(visibility="everyone").order_by("id")
+                       .values_list("public_id", flat=True)[:2000])
+    port = _free_port()
+    env = dict(os.environ)
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "rapport.cli", "serve", "--port", str(port), "--workers", "2", "--threads", "4"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        cookie = session_cookie(port, HEAVY_USER, SEED_PASSWORD)
+        page_headers = {"Cookie": cookie}
+        api_headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        prefixes = ["an", "be", "mü", "sch", "ta", "ga", "pe", "ol", "ja", "ro"]
+        counter = iter(range(10**9))
+
+        def pick(rng: random.Random) -> tuple[str, str, bytes | None, dict[str, str]]:
+            roll = rng.random()
+            if roll < 0.30:
+                query = rng.choice(["", "?owner=me", "?attr=region:north", "?ordering=-updated_at"])
+                return "GET", f"/contacts/{query}", None, page_headers
+            if roll < 0.45:
+                return "GET", f"/accounts/{rng.choice(account_ids)}/", None, page_headers
+            if roll < 0.60:
+                return "GET", f"/contacts/{rng.choice(contact_ids)}/", None, page_headers
+            if roll < 0.80:
+                prefix = rng.choice(prefixes)
+                return "GET", f"/contacts/?q={urllib.parse.quote(prefix)}", None, {**page_headers, "HX-Request": "true",
+                                                                "HX-Target": "results"}
+            if roll < 0.95:
+                n = next(counter)
+                body = json.dumps({"last_name": f"Loadtest {n}", "email": f"load{n}-{rng.random()}@load.example"})
+                return "POST", "/api/v1/contacts", body.encode(), api_headers
+            return "GET", "/api/v1/accounts?limit=50&ordering=-updated_at", None, api_headers
+
+        result = run_load(port, pick, threads=threads, seconds=seconds)
+        result["mix"] = ("30% contact list pages, 30% account and contact pages, 20% search as you type, "
+                         "15% API creates, 5% API account list (no dashboard yet)")
+        result["load_generator"] = f"bench.loadgen (Python http.client, {threads} threads, same machine)"
+        result["server"] = "rapport serve: gunicorn, 2 workers x 4 threads"
+        return result
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", default="small")
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--http-seconds", type=float, default=20)
+    parser.add_argument("--http-threads", type=int, default=8)
+    parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--output", required=True)
+    args = parser.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rapport.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.workloads import run_all
+    from rapport.seed import seed, seed_exists
+
+    call_command("migrate", interactive=False, verbosity=0)
+    seeded: dict[str, Any] = {"reused": True}
+    if not seed_exists(args.size):
+        seeded = seed(args.size, progress=True)
+    results = run_all(args.runs, args.size)
+    for r in results:
+        raw = f"raw {r.raw_p50_ms} ms, x{r.ratio_to_raw}" if r.raw_p50_ms else "no raw"
+        print(f"  {r.name:<28} p50 {r.p50_ms:>7} ms  p99 {r.p99_ms:>7} ms  {r.queries:>2} queries  {raw}",
+              flush=True)
+    http = None
+    if not args.no_http:
+        connection.close()
+        http = http_mixed(args.size, args.http_seconds, args.http_threads)
+        print(f"  HTTP mixed: {http['requests_per_second']} req/s, p50 {http['p50_ms']} ms, p99 {http['p99_ms']} ms,"
+              f" errors {http['errors']}", flush=True)
+    report = {
+        "date": time.strftime("%Y-%m-%d"),
+        "database": connection.vendor,
+        "database_version": _db_version(connection),
+        "size": args.size,
+        "seed": seeded,
+        "machine": _machine(),
+        "runs": args.runs,
+        "workloads": [r.as_dict() for r in results],
+        "http_mixed": http,
+    }
+    with open(args.output, "w") as handle:
+        json.dump(report, handle, indent=2, ensure_ascii=False)
+    return 0
+
+
+def _db_version(connection: Any) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version")
+        return str(cursor.fetchone()[0])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""The in-process workloads: each one a page or endpoint a user feels, beside the raw SQL for the same answer.
+
+Each workload is measured through the Django test client (middleware,
+selectors, templates — all of it), and its raw-SQL floor is a hand-written
+query that returns the same rows, timed on the same connection in the same run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.signals import request_started
+from django.db import connection, reset_queries
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from rapport.core.models import User
+from rapport.core.pagination import Ordering, _make_cursor
+from rapport.directory.models import Account, Contact
+from rapport.seed import BIG_ACCOUNT, HEAVY_USER
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class Result:
+    name: str
+    description: str
+    runs: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    queries: int
+    raw_p50_ms: float | None = None
+    raw_p99_ms: float | None = None
+    target: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ratio_to_raw(self) -> float | None:
+        if not self.raw_p50_ms:
+            return None
+        return round(self.p50_ms / self.raw_p50_ms, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["ratio_to_raw"] = self.ratio_to_raw
+        return data
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+    return round(statistics.median(ordered), 2), round(pick(0.95), 2), round(pick(0.99), 2)
+
+
+def _time(fn: Callable[[], Any], runs: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def _raw(sql: str, params: list[Any]) -> Callable[[], Any]:
+    def run() -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    return run
+
+
+def _ph(sql: str) -> str:
+    """Hand-written SQL uses %s placeholders for both databases (Django's cursor adapts them)."""
+    return sql
+
+
+class Bench:
+    def __init__(self, runs: int) -> None:
+        # Django clears the query log when a request starts; keep it so query counts cover whole requests.
+        request_started.disconnect(reset_queries)
+        self.runs = runs
+        self.user = User.objects.get(username=HEAVY_USER)
+        self.client = Client()
+        self.client.force_login(self.user)
+        self.results: list[Result] = []
+
+    def measure(self, name: str, description: str, target: str, request: Callable[[], Any],
+                raw: Callable[[], Any] | None = None, check: Callable[[Any], None] | None = None) -> Result:
+        response = request()
+        if check is not None:
+            check(response)
+        with CaptureQueriesContext(connection) as queries:
+            request()
+        samples = _time(request, self.runs)
+        p50, p95, p99 = _percentiles(samples)
+        result = Result(name=name, description=description, runs=self.runs, p50_ms=p50, p95_ms=p95, p99_ms=p99,
+                        queries=len(queries.captured_queries), target=target)
+        if raw is not None:
+            raw_p50, _p95, raw_p99 = _percentiles(_time(raw, self.runs))
+            result.raw_p50_ms, result.raw_p99_ms = raw_p50, raw_p99
+        self.results.append(result)
+        return result
+
+
+def _ok(response: Any) -> None:
+    if response.status_code != 200:
+        raise AssertionError(f"{response.status_code}: {response.content[:300]!r}")
+
+
+def _visibility_sql(user: User) -> tuple[str, list[Any]]:
+    """The read rule of core.access for a manager with read scope 'all', written by hand."""
+    team_ids = list(User.objects.filter(team_id=user.team_id).values_list("id", flat=True))
+    managed = list(User.objects.filter(team__manager=user).values_list("id", flat=True))
+    team_marks = ", ".join(["%s"] * len(team_ids)) or "NULL"
+    managed_marks = ", ".join(["%s"] * len(managed)) or "NULL"
+    sql = (f"(c.owner_id = %s OR c.visibility = 'everyone' OR (c.visibility = 'team' AND c.owner_id IN "
+           f"({team_marks})) OR c.owner_id IN ({managed_marks}))")
+    return sql, [user.id, *team_ids, *managed]
+
+
+def run_all(runs: int, size: str) -> list[Result]:
+    bench = Bench(runs)
+    user = bench.user
+    vis_sql, vis_params = _visibility_sql(user)
+    big = Account.objects.get(name=BIG_ACCOUNT)
+    typical = Contact.objects.exclude(account=big).filter(account__visibility="everyone").order_by("id")[100].account
+
+    # 1. Contact list, two filters (owner, attribute) and a sort, page 1.
+    list_url = "/contacts/?owner=me&attr=region:north&ordering=name"
+    bench.measure(
+        "contact_list_filtered_p1", "Contact list: owner=me, attr region:north, sorted by name, page 1",
+        "10 / 50 ms, within raw + 8 ms", lambda: bench.client.get(list_url),
+        _raw(_ph(f"SELECT c.id, c.public_id, c.first_name, c.last_name, c.email, c.phone, u.first_name, a.name "
+                 f"FROM directory_contact c JOIN core_user u ON u.id = c.owner_id "
+                 f"LEFT JOIN directory_account a ON a.id = c.account_id "
+                 f"WHERE c.deleted_at IS NULL AND {vis_sql} AND c.owner_id = %s AND c.id IN "
+                 f"(SELECT contact_id FROM directory_attribute WHERE key = 'region' AND value = 'north') "
+                 f"ORDER BY c.name_key, c.id LIMIT 51"), [*vis_params, user.id]),
+        _ok,
+    )
+
+    # 2. The same list's capped total (exact up to 1,000, then "1,000+") is part of every list page;
+    #    measured apart here.
+    from rapport.core.pagination import capped_count
+    from rapport.directory.selectors import contact_list
+
+    bench.measure(
+        "contact_list_total", "The filtered list's total, counted up to 1,001",
+        "(part of the list page)",
+        lambda: capped_count(contact_list(user=user, params={"owner": "me", "attr": "region:north"})),
+        _raw(_ph(f"SELECT COUNT(*) FROM (SELECT c.id FROM directory_contact c WHERE c.deleted_at IS NULL AND "
+                 f"{vis_sql} AND c.owner_id = %s AND c.id IN (SELECT contact_id FROM directory_attribute "
+                 f"WHERE key = 'region' AND value = 'north') LIMIT 1001) t"), [*vis_params, user.id]),
+    )
+
+    # 3. Deep page of the whole list, sorted by name (page 10,000 on medium; the middle on small).
+    total = Contact.objects.count()
+    depth_page = min(10_000, max(1, total // PAGE_SIZE // 2))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, name_key FROM directory_contact WHERE deleted_at IS NULL "
+                       "ORDER BY name_key, id LIMIT 1 OFFSET %s", [depth_page * PAGE_SIZE - 1])
+        row_id, _name_key = cursor.fetchone()
+    anchor = Contact.objects.get(pk=row_id)
+    cursor_token = _make_cursor(Ordering(name="name", field="name_key"), anchor, backwards=False)
+    deep_url = f"/contacts/?ordering=name&cursor={cursor_token}"
+    bench.measure(
+        "contact_list_deep", f"Contact list sorted by name, page {depth_page:,} (keyset, no OFFSET)",
+        "10 / 50 ms, within raw + 8 ms", lambda: bench.client.get(deep_url),
+        _raw(_ph(f"SELECT c.id, c.public_id, c.first_name, c.last_name, c.email, u.first_name, a.name "
+                 f"FROM directory_contact c JOIN core_user u ON u.id = c.owner_id "
+                 f"LEFT JOIN directory_account a ON a.id = c.account_id "
+                 f"WHERE c.deleted_at IS NULL AND {vis_sql} AND (c.name_key > %s OR (c.name_key = %s AND c.id > %s)) "
+                 f"ORDER BY c.name_key, c.id LIMIT 51"), [*vis_params, anchor.name_key, anchor.name_key, anchor.id]),
+        _ok,
+    )
+
+    # 4. Search as you type on the contact list (prefix of the name), the htmx partial.
+    bench.measure(
+        "contact_search_prefix", "Contact list search as you type: q=mül (htmx partial)",
+        "30 / 150 ms (global search target)",
+        lambda: bench.client.get("/contacts/?q=mül", headers={"HX-Request": "true", "HX-Target": "results"}),
+        _raw(_ph(f"SELECT c.id, c.public_id, c.first_name, c.last_name FROM directory_contact c "
+                 f"WHERE c.deleted_at IS NULL AND {vis_sql} AND ((c.name_key >= %s AND c.name_key < %s) "
+                 f"OR (c.email_key >= %s AND c.email_key < %s)) ORDER BY c.name_key, c.id LIMIT 51"),
+             [*vis_params, "mul", "mul\U0010ffff", "mül", "mül\U0010ffff"]),
+        _ok,
+    )
+
+    # 5. Account detail: the account with 5,000 contacts, and a typical one.
+    for label, account in (("big", big), ("typical", typical)):
+        url = f"/accounts/{account.public_id}/"
+        bench.measure(
+            f"account_detail_{label}", f"Account page ({label}: {account.contacts.count():,} contacts)",
+            "15 / 60 ms, at most 8 queries", lambda url=url: bench.client.get(url),
+            _raw(_ph(f"SELECT c.id, c.public_id, c.first_name, c.last_name, c.title, c.email FROM directory_contact c "
+                     f"WHERE c.deleted_at IS NULL AND {vis_sql} AND c.account_id = %s "
+                     f"ORDER BY c.name_key, c.id LIMIT 100"), [*vis_params, account.id]),
+            _ok,
+        )
+
+    # 6. API list with a filter.
+    bench.measure(
+        "api_contacts_owner", "GET /api/v1/contacts?owner=me&limit=50",
+        "10 / 50 ms", lambda: bench.client.get("/api/v1/contacts", {"owner": "me", "limit": 50}),
+        None, _ok,
+    )
+
+    # 7. A write: create an account through the API (validation, duplicate check, history).
+    counter = iter(range(10**9))
+
+    def create() -> Any:
+        n = next(counter)
+        return bench.client.post("/api/v1/accounts", {"name": f"Bench write {n}", "email": f"w{n}@write.example",
+                                                      "remarks": "region=north"}, content_type="application/json")
+
+    def created(response: Any) -> None:
+        if response.status_code != 201:
+            raise AssertionError(f"{response.status_code}: {response.content[:300]!r}")
+
+    bench.measure("create_account", "POST /api/v1/accounts (duplicate check, attributes, history)",
+                  "15 / 60 ms (create activity target)", create, None, created)
+    return bench.results
