@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import factory
+from django.contrib.auth.hashers import make_password
 from factory.django import DjangoModelFactory
 
 from rapport.core.models import Role, Team, User, Visibility
 from rapport.directory.models import Account, Contact
 
 PASSWORD = "correct horse battery staple"
+
+
+@cache
+def password_hash() -> str:
+    """PASSWORD hashed once per test process: Argon2 is slow on purpose, and every persona needs one."""
+    return make_password(PASSWORD)
 
 
 def role(slug: str) -> Role:
@@ -31,7 +40,7 @@ class UserFactory(DjangoModelFactory):
     first_name = factory.Sequence(lambda n: f"First{n}")
     last_name = "Tester"
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.django.Password(PASSWORD)
+    password = factory.LazyFunction(password_hash)
 
     @factory.post_generation
     def role_slugs(self, create: bool, extracted: list[str] | str | None, **kwargs) -> None:

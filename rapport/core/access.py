@@ -88,40 +88,50 @@ def forget_access(user: Any) -> None:
 
 
 def _resolve(user: User) -> Access:
-    from rapport.core.models import RolePermission, User
+    """Two queries: the user's roles with their overrides, and the colleagues their team rights reach."""
+    from rapport.core.models import Role, User
 
-    roles = list(user.roles.all())
-    is_admin = user.is_superuser or any(role.is_admin for role in roles)
-    defaults: dict[str, str] = {}
-    for action in Action.values:
-        best = Scope.NONE
-        for role in roles:
-            scope = role.default_scope(action)
-            if SCOPE_RANK[scope] > SCOPE_RANK[best]:
-                best = scope
-        defaults[action] = best
-    overrides: dict[tuple[str, str], str] = {}
-    if roles:
-        # Across several roles the widest grant wins, per (record type, action).
-        by_key: dict[tuple[str, str], list[str]] = {}
-        for perm in RolePermission.objects.filter(role__in=roles).only("record_type", "action", "scope", "role_id"):
-            by_key.setdefault((perm.record_type, perm.action), []).append(perm.scope)
-        for key, scopes in by_key.items():
-            action = key[1]
-            roles_with_override = len(scopes)
-            candidates = list(scopes)
-            if roles_with_override < len(roles):
-                candidates.append(defaults[action])  # a role without an override grants its default
-            overrides[key] = max(candidates, key=lambda s: SCOPE_RANK[s])
-    team_ids: frozenset[int] = frozenset()
+    scope_fields = [f"{action}_scope" for action in Action.values]
+    rows = Role.objects.filter(users=user).values(
+        "id", "is_admin", *scope_fields, "permissions__record_type", "permissions__action", "permissions__scope"
+    )
+    role_defaults: dict[int, dict[str, str]] = {}
+    role_overrides: dict[tuple[str, str], dict[int, str]] = {}
+    is_admin = user.is_superuser
+    for row in rows:
+        role_defaults[row["id"]] = {action: row[f"{action}_scope"] for action in Action.values}
+        is_admin = is_admin or row["is_admin"]
+        if row["permissions__record_type"]:
+            key = (row["permissions__record_type"], row["permissions__action"])
+            role_overrides.setdefault(key, {})[row["id"]] = row["permissions__scope"]
+
+    def widest(scopes: list[str]) -> str:
+        return max(scopes, key=lambda s: SCOPE_RANK[s], default=Scope.NONE)
+
+    defaults = {action: widest([d[action] for d in role_defaults.values()]) for action in Action.values}
+    # Across several roles the widest grant wins, per (record type, action): each role grants its
+    # override there if it has one, its own default otherwise.
+    overrides = {
+        key: widest([by_role.get(role_id, d[key[1]]) for role_id, d in role_defaults.items()])
+        for key, by_role in role_overrides.items()
+    }
+    team_ids: set[int] = set()
+    managed_ids: set[int] = set()
+    colleagues = Q(team__manager=user)
     if user.team_id:
-        team_ids = frozenset(User.objects.filter(team_id=user.team_id).values_list("id", flat=True))
-    managed_ids = frozenset(User.objects.filter(team__manager=user).values_list("id", flat=True))
+        colleagues |= Q(team_id=user.team_id)
+    for colleague_id, team_id, manager_id in User.objects.filter(colleagues).values_list(
+        "id", "team_id", "team__manager_id"
+    ):
+        if user.team_id and team_id == user.team_id:
+            team_ids.add(colleague_id)
+        if manager_id == user.id:
+            managed_ids.add(colleague_id)
     return Access(
         user_id=user.id,
         is_admin=is_admin,
-        team_member_ids=team_ids,
-        managed_member_ids=managed_ids,
+        team_member_ids=frozenset(team_ids),
+        managed_member_ids=frozenset(managed_ids),
         default_scopes=defaults,
         overrides=overrides,
     )

@@ -74,6 +74,23 @@ class MeOut(UserOut):
     rights: dict[str, dict[str, str]]
     server_time: dt.datetime
 
+    @staticmethod
+    def resolve_roles(obj: User) -> list[dict[str, str]]:
+        return [{"key": role.slug, "name": role.name} for role in obj.roles.all()]
+
+    @staticmethod
+    def resolve_is_admin(obj: User) -> bool:
+        return access_for(obj).is_admin
+
+    @staticmethod
+    def resolve_rights(obj: User) -> dict[str, dict[str, str]]:
+        access = access_for(obj)
+        return {rt.key: {action: access.scope(rt.key, action) for action in Action.values} for rt in record_types()}
+
+    @staticmethod
+    def resolve_server_time(obj: User) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
 
 USER_ORDERINGS = {"username": "username", "last_name": "last_name", "date_joined": "date_joined"}
 TEAM_ORDERINGS = {"name": "name", "created_at": "created_at"}
@@ -108,20 +125,5 @@ def get_team(request: HttpRequest, team_id: str):
 
 
 @router.get("/me", response=MeOut, summary="The signed-in user, with roles, team, time zone and rights")
-def me(request: HttpRequest) -> dict:
-    user = selectors.user_list(user=request.user).prefetch_related("roles").get(pk=request.user.pk)
-    access = access_for(request.user)
-    rights = {rt.key: {action: access.scope(rt.key, action) for action in Action.values} for rt in record_types()}
-    return {
-        "id": user.public_id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "email": user.email,
-        "team": {"id": user.team.public_id, "name": user.team.name} if user.team else None,
-        "is_active": user.is_active,
-        "time_zone": user.time_zone,
-        "roles": [{"key": r.slug, "name": r.name} for r in user.roles.all()],
-        "is_admin": access.is_admin,
-        "rights": rights,
-        "server_time": dt.datetime.now(dt.UTC),
-    }
+def me(request: HttpRequest) -> User:
+    return selectors.user_list(user=request.user).prefetch_related("roles").get(pk=request.user.pk)

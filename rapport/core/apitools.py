@@ -73,7 +73,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def _schema_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         errors = _ninja_field_errors(exc)
-        status = 400 if request.method == "GET" else 422
+        in_url = all(error.get("loc", ("body",))[0] in ("query", "path") for error in exc.errors)
+        status = 400 if request.method == "GET" or in_url else 422
         return api.create_response(request, error_body(_("Invalid input: %s.") % ", ".join(errors), errors),
                                    status=status)
 

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.core.access import access_for, forget_access
-from rapport.core.models import ApiToken, LoginFailure, Role, RolePermission, Team, User
+from rapport.core.models import Action, ApiToken, LoginFailure, Role, RolePermission, Scope, Team, User
+from rapport.core.registry import record_types
 
 TOKEN_PREFIX = "rap_"
 
@@ -45,10 +47,17 @@ def token_create(*, user: User, name: str) -> NewToken:
     return NewToken(token=token, plaintext=plaintext)
 
 
-def token_revoke(*, user: User, token_id: int) -> ApiToken:
-    """Revoke one of the user's own tokens (an admin may revoke anyone's)."""
+@transaction.atomic
+def token_revoke(*, user: User, token_id: int | None = None, prefix: str | None = None) -> ApiToken:
+    """Revoke one of the user's own tokens (an admin may revoke anyone's), named by id or by prefix.
+
+    Revoking a token that is already revoked changes nothing.
+    """
+    if (token_id is None) == (prefix is None):
+        raise TypeError("token_revoke takes exactly one of token_id and prefix")
     qs = ApiToken.objects.all() if access_for(user).is_admin else ApiToken.objects.filter(user=user)
-    token = qs.filter(pk=token_id).first()
+    qs = qs.filter(pk=token_id) if token_id is not None else qs.filter(prefix=prefix)
+    token = qs.select_for_update().first()
     if token is None:
         raise ValidationError({"token": [_("No such token.")]})
     if token.revoked_at is None:
@@ -98,6 +107,59 @@ def login_failures_clear(*, username: str) -> None:
     LoginFailure.objects.filter(username=username.lower()).delete()
 
 
+# --- Profile and password (every signed-in user, for themselves) ----------------
+
+PROFILE_FIELDS = frozenset({"first_name", "last_name", "email", "time_zone"})
+USER_FIELDS = frozenset({"username", "first_name", "last_name", "email", "team", "time_zone", "is_active"})
+ROLE_FIELDS = frozenset(
+    {"slug", "name", "description", "is_admin", "create_scope", "read_scope", "update_scope", "delete_scope"}
+)
+
+
+def _check_fields(data: dict[str, Any], allowed: frozenset[str]) -> None:
+    """Refuse, naming them, fields that this use case may not set (is_superuser, password, ...)."""
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
+
+
+def _merge_errors(errors: dict[str, list[str]], exc: ValidationError) -> None:
+    for name, messages in exc.message_dict.items():
+        errors.setdefault(name, []).extend(m for m in messages if m not in errors.get(name, []))
+
+
+def _validate_password(password: str, *, user: User, field: str) -> None:
+    """Django's password validators (length, common, numeric, similar to the user), under one field name."""
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({field: list(exc.messages)}) from None
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
+    """A user changes their own names, email and time zone."""
+    _check_fields(data, PROFILE_FIELDS)
+    target = User.objects.select_for_update().get(pk=user.pk)
+    for name, value in data.items():
+        setattr(target, name, value.strip() if isinstance(value, str) else value)
+    target.full_clean(exclude=["password"])
+    target.save(update_fields=sorted(data))
+    return target
+
+
+@transaction.atomic
+def user_password_change(*, user: User, password: str) -> User:
+    """A user sets a new password for themselves (the caller has checked the old one).
+
+    Changes `user` in place, so the caller can keep the session with update_session_auth_hash.
+    """
+    _validate_password(password, user=user, field="password")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
 # --- Users, teams, roles (Settings pages and the admin) ------------------------
 
 
@@ -106,22 +168,52 @@ def _require_admin(actor: Any) -> None:
         raise PermissionDenied(_("Only administrators may manage users, teams and roles."))
 
 
+def _still_admin_without(actor: Any, role: Role) -> bool:
+    """Whether the actor would stay an administrator if `role` no longer granted it."""
+    return bool(actor.is_superuser) or actor.roles.filter(is_admin=True).exclude(pk=role.pk).exists()
+
+
 @transaction.atomic
 def user_save(
     *, actor: Any, user: User | None, data: dict[str, Any], roles: list[Role], password: str | None = None
 ) -> User:
-    """Create or change a user with their roles; admins only."""
+    """Create or change a user with their roles and, optionally, a new password; admins only.
+
+    An administrator cannot deactivate themselves or take away their own
+    administrator role: someone must always be able to reach these pages.
+    """
     _require_admin(actor)
-    target = user or User()
+    _check_fields(data, USER_FIELDS)
+    target = User.objects.select_for_update().get(pk=user.pk) if user is not None and user.pk else User()
     for name, value in data.items():
-        setattr(target, name, value)
+        setattr(target, name, value.strip() if isinstance(value, str) else value)
+    errors: dict[str, list[str]] = {}
+    try:
+        target.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        _merge_errors(errors, exc)
+    if "username" not in errors and (
+        User.objects.filter(username__iexact=target.username).exclude(pk=target.pk).exists()
+    ):
+        errors["username"] = [_("A user with that username already exists.")]
+    is_self = target.pk is not None and target.pk == getattr(actor, "pk", None)
+    if is_self and not target.is_active:
+        errors.setdefault("is_active", []).append(_("You cannot deactivate yourself."))
+    if is_self and not actor.is_superuser and not any(role.is_admin for role in roles):
+        errors.setdefault("roles", []).append(
+            _("You cannot take away your own administrator role; ask another administrator.")
+        )
+    if password:
+        try:
+            _validate_password(password, user=target, field="password")
+        except ValidationError as exc:
+            _merge_errors(errors, exc)
+    if errors:
+        raise ValidationError(errors)
     if password:
         target.set_password(password)
-    elif user is None:
+    elif target.pk is None:
         target.set_unusable_password()
-    if target.pk == getattr(actor, "pk", None) and not target.is_active:
-        raise ValidationError({"is_active": [_("You cannot deactivate yourself.")]})
-    target.full_clean(exclude=["password"])
     target.save()
     target.roles.set(roles)
     forget_access(target)
@@ -130,15 +222,27 @@ def user_save(
 
 @transaction.atomic
 def team_save(*, actor: Any, team: Team | None, name: str, manager: User | None, members: list[User]) -> Team:
-    """Create or change a team and who belongs to it; admins only."""
+    """Create or change a team, its manager and who belongs to it; admins only.
+
+    A user belongs to one team at most: adding them here moves them from their old team.
+    """
     _require_admin(actor)
-    target = team or Team()
-    target.name = name
+    target = Team.objects.select_for_update().get(pk=team.pk) if team is not None and team.pk else Team()
+    target.name = (name or "").strip()
     target.manager = manager
-    target.full_clean()
+    errors: dict[str, list[str]] = {}
+    try:
+        target.full_clean()
+    except ValidationError as exc:
+        _merge_errors(errors, exc)
+    if "name" not in errors and Team.objects.filter(name__iexact=target.name).exclude(pk=target.pk).exists():
+        errors["name"] = [_("A team with this name already exists.")]
+    if errors:
+        raise ValidationError(errors)
     target.save()
-    User.objects.filter(team=target).exclude(pk__in=[m.pk for m in members]).update(team=None)
-    User.objects.filter(pk__in=[m.pk for m in members]).update(team=target)
+    member_ids = [m.pk for m in members]
+    User.objects.filter(team=target).exclude(pk__in=member_ids).update(team=None)
+    User.objects.filter(pk__in=member_ids).update(team=target)
     return target
 
 
@@ -146,17 +250,42 @@ def team_save(*, actor: Any, team: Team | None, name: str, manager: User | None,
 def role_save(
     *, actor: Any, role: Role | None, data: dict[str, Any], overrides: dict[tuple[str, str], str]
 ) -> Role:
-    """Create or change a role: its default scopes and per-record-type overrides; admins only."""
+    """Create or change a role: its default scopes and per-record-type overrides; admins only.
+
+    `overrides` maps (record type, action) to a scope; a pair that is not in it
+    follows the role's default scope for that action. An administrator cannot
+    take the administrator right away from the last role that gives it to them.
+    """
     _require_admin(actor)
-    target = role or Role()
+    _check_fields(data, ROLE_FIELDS)
+    target = Role.objects.select_for_update().get(pk=role.pk) if role is not None and role.pk else Role()
+    was_admin = target.pk is not None and target.is_admin
     for name, value in data.items():
-        setattr(target, name, value)
-    target.full_clean()
+        setattr(target, name, value.strip() if isinstance(value, str) else value)
+    errors: dict[str, list[str]] = {}
+    try:
+        target.full_clean()
+    except ValidationError as exc:
+        _merge_errors(errors, exc)
+    if "slug" not in errors and Role.objects.filter(slug__iexact=target.slug).exclude(pk=target.pk).exists():
+        errors["slug"] = [_("A role with this key already exists.")]
+    known_types = {rt.key for rt in record_types()}
+    for (record_type, action), scope in overrides.items():
+        if record_type not in known_types or action not in Action.values or scope not in Scope.values:
+            errors.setdefault("overrides", []).append(
+                _("%(type)s / %(action)s / %(scope)s is not a valid override.")
+                % {"type": record_type, "action": action, "scope": scope}
+            )
+    if was_admin and not target.is_admin and not _still_admin_without(actor, target):
+        errors.setdefault("is_admin", []).append(
+            _("This role makes you an administrator; you cannot take that away from yourself.")
+        )
+    if errors:
+        raise ValidationError(errors)
     target.save()
     target.permissions.all().delete()
     RolePermission.objects.bulk_create(
         RolePermission(role=target, record_type=record_type, action=action, scope=scope)
-        for (record_type, action), scope in overrides.items()
-        if scope != target.default_scope(action)
+        for (record_type, action), scope in sorted(overrides.items())
     )
     return target

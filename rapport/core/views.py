@@ -1,4 +1,4 @@
-"""Pages of the core app: sign in and out, home."""
+"""Pages of the core app: sign in and out, home. The Settings pages are in settings_views.py."""
 
 from __future__ import annotations
 
@@ -36,14 +36,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect(next_url or "home")
     form = LoginForm(request, data=request.POST or None)
     status = 200
+    lockout = ""
     if request.method == "POST":
         username = request.POST.get("username", "")[:150]
         locked_until = services.login_locked_until(username=username)
         if locked_until is not None:
             minutes = max(1, int((locked_until - timezone.now()).total_seconds() // 60) + 1)
-            form = LoginForm(request)
-            form.add_error(None, _("Too many failed sign-ins for this username. Try again in %(n)d minutes.")
-                           % {"n": minutes})
+            form = LoginForm(request, initial={"username": username})
+            lockout = _("Too many failed sign-ins for this username. Try again in %(n)d minutes.") % {"n": minutes}
             status = 429
         elif form.is_valid():
             services.login_failures_clear(username=username)
@@ -52,7 +52,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             services.login_failure_record(username=username, ip_address=_client_ip(request))
             status = 400
-    return render(request, "core/login.html", {"form": form, "next": next_url}, status=status)
+    return render(request, "core/login.html", {"form": form, "next": next_url, "lockout": lockout}, status=status)
 
 
 @require_POST
@@ -65,8 +65,3 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("account_list")
-
-
-@login_required
-def settings_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/settings_index.html", {})

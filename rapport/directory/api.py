@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from rapport.core.apitools import InputSchema, ListParams, api_page
 from rapport.core.models import Action, User, Visibility
@@ -70,7 +70,7 @@ class RecordOut(Schema):
 
     @staticmethod
     def resolve_attributes(obj: Any) -> dict[str, str]:
-        return {a.key: a.value for a in obj.attributes.all()}
+        return obj.attribute_pairs
 
     @staticmethod
     def resolve_addresses(obj: Any) -> list[Any]:
@@ -230,16 +230,16 @@ def _payload(request: HttpRequest, body: InputSchema, *, drop: tuple[str, ...] =
 def list_accounts(request: HttpRequest, params: Query[AccountListParams]) -> dict:
     qs = selectors.with_parent_visibility(
         selectors.account_list(user=request.user, params=request.GET).select_related("parent"), request.user
-    ).prefetch_related("attributes", "addresses")
+    ).prefetch_related("addresses")
     return api_page(qs, params=params, allowed_orderings=ACCOUNT_ORDERINGS, default_ordering="name")
 
 
 @router.post("/accounts", response={201: AccountOut}, summary="Create an account")
-def create_account(request: HttpRequest, payload: AccountCreate) -> tuple[int, Account]:
+def create_account(request: HttpRequest, payload: AccountCreate) -> Status:
     data, addresses = _payload(request, payload, drop=("confirm_duplicate",))
     account = services.account_create(actor=request.user, data=data, addresses=addresses,
                                       confirm_duplicate=payload.confirm_duplicate)
-    return 201, selectors.account_get(user=request.user, public_id=account.public_id)
+    return Status(201, selectors.account_get(user=request.user, public_id=account.public_id))
 
 
 @router.get("/accounts/{account_id}", response=AccountOut, summary="Get an account")
@@ -257,10 +257,10 @@ def update_account(request: HttpRequest, account_id: str, payload: AccountUpdate
 
 
 @router.delete("/accounts/{account_id}", response={204: None}, summary="Delete an account (it can be restored)")
-def delete_account(request: HttpRequest, account_id: str, version: int | None = None) -> tuple[int, None]:
+def delete_account(request: HttpRequest, account_id: str, version: int | None = None) -> Status:
     account = selectors.account_get(user=request.user, public_id=account_id, action=Action.DELETE)
     services.account_delete(actor=request.user, account=account, version=version)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/accounts/{account_id}/restore", response=AccountOut, summary="Restore a deleted account")
@@ -279,16 +279,16 @@ def restore_account(request: HttpRequest, account_id: str) -> Account:
             description="Filters: q (name or email prefix), owner (user id or 'me'), account (account id), "
                         "attr=key:value (repeatable). Orderings: name, created_at, updated_at.")
 def list_contacts(request: HttpRequest, params: Query[ContactListParams]) -> dict:
-    qs = selectors.contact_list(user=request.user, params=request.GET).prefetch_related("attributes", "addresses")
+    qs = selectors.contact_list(user=request.user, params=request.GET).prefetch_related("addresses")
     return api_page(qs, params=params, allowed_orderings=CONTACT_ORDERINGS, default_ordering="name")
 
 
 @router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
-def create_contact(request: HttpRequest, payload: ContactCreate) -> tuple[int, Contact]:
+def create_contact(request: HttpRequest, payload: ContactCreate) -> Status:
     data, addresses = _payload(request, payload, drop=("confirm_duplicate",))
     contact = services.contact_create(actor=request.user, data=data, addresses=addresses,
                                       confirm_duplicate=payload.confirm_duplicate)
-    return 201, selectors.contact_get(user=request.user, public_id=contact.public_id)
+    return Status(201, selectors.contact_get(user=request.user, public_id=contact.public_id))
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="Get a contact")
@@ -306,10 +306,10 @@ def update_contact(request: HttpRequest, contact_id: str, payload: ContactUpdate
 
 
 @router.delete("/contacts/{contact_id}", response={204: None}, summary="Delete a contact (it can be restored)")
-def delete_contact(request: HttpRequest, contact_id: str, version: int | None = None) -> tuple[int, None]:
+def delete_contact(request: HttpRequest, contact_id: str, version: int | None = None) -> Status:
     contact = selectors.contact_get(user=request.user, public_id=contact_id, action=Action.DELETE)
     services.contact_delete(actor=request.user, contact=contact, version=version)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/contacts/{contact_id}/restore", response=ContactOut, summary="Restore a deleted contact")

@@ -6,14 +6,15 @@ that does not parse, is a ValidationError naming the parameter.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from rapport.core.text import fold, prefix_upper_bound
+from rapport.core.text import fold, prefix_upper_bound, website_domain
 from rapport.directory.models import Attribute, RelationshipStage
 from rapport.directory.remarks import parse_attribute_filter
 
@@ -102,18 +103,41 @@ def _prefix_q(field_name: str, text: str) -> Q:
     return Q(**{f"{field_name}__gte": key, f"{field_name}__lt": prefix_upper_bound(key)})
 
 
+# An attribute matching at most this many records is filtered as "id IN (matches)"; a commoner one as
+# "EXISTS (a match for this row)", so the list can walk its sort index and stop after one page.
+RARE_ATTRIBUTE = 2000
+_DOMAIN = re.compile(r"^[\w-]+(\.[\w-]+)+$")
+
+
+def _attribute_filter(link: str, key: str, value: str) -> Q | Exists:
+    matches = Attribute.objects.filter(key=key, value=value, **{f"{link}__isnull": False})
+    if matches.values("pk")[: RARE_ATTRIBUTE + 1].count() <= RARE_ATTRIBUTE:
+        return Q(pk__in=matches.values(f"{link}_id"))
+    return Exists(Attribute.objects.filter(key=key, value=value, **{link: OuterRef("pk")}))
+
+
+def _email_prefix_q(text: str) -> Q:
+    email = text.strip().lower()
+    return Q(email_key__gte=email, email_key__lt=prefix_upper_bound(email))
+
+
 def apply_account_filter(qs: QuerySet, flt: DirectoryFilter, *, user: Any) -> QuerySet:
     if flt.q:
-        email = flt.q.strip().lower()
-        qs = qs.filter(_prefix_q("name_key", flt.q) | Q(email_key__gte=email, email_key__lt=prefix_upper_bound(email))
-                       | Q(website_key=email))
+        # One indexed range per search keeps the list in index order: an email address searches
+        # emails, a bare domain searches websites, anything else the start of the name.
+        text = flt.q.strip()
+        if "@" in text:
+            qs = qs.filter(_email_prefix_q(text))
+        elif _DOMAIN.match(text):
+            qs = qs.filter(website_key=website_domain(text))
+        else:
+            qs = qs.filter(_prefix_q("name_key", text))
     if flt.owner:
         qs = qs.filter(_owner_q(flt.owner, user))
     if flt.stage:
         qs = qs.filter(stage=flt.stage)
     for key, value in flt.attrs:
-        qs = qs.filter(pk__in=Attribute.objects.filter(key=key, value=value, account__isnull=False)
-                       .values("account_id"))
+        qs = qs.filter(_attribute_filter("account", key, value))
     return qs
 
 
@@ -121,12 +145,15 @@ def apply_contact_filter(qs: QuerySet, flt: DirectoryFilter, *, user: Any) -> Qu
     from rapport.directory.models import Account
 
     if flt.q:
-        email = flt.q.strip().lower()
-        condition = _prefix_q("name_key", flt.q) | Q(email_key__gte=email, email_key__lt=prefix_upper_bound(email))
-        words = flt.q.split()
-        if len(words) > 1:  # "Anna Berg" finds Berg, Anna: the sort key is "last first"
-            condition |= _prefix_q("name_key", " ".join([words[-1], *words[:-1]]))
-        qs = qs.filter(condition)
+        if "@" in flt.q:
+            qs = qs.filter(_email_prefix_q(flt.q))
+        else:
+            # "Berg, Anna" (as the list shows names) finds Berg, Anna: the sort key is "last first".
+            words = flt.q.replace(",", " ").split()
+            condition = _prefix_q("name_key", " ".join(words))
+            if len(words) > 1:  # "Anna Berg" finds Berg, Anna too
+                condition |= _prefix_q("name_key", " ".join([words[-1], *words[:-1]]))
+            qs = qs.filter(condition)
     if flt.owner:
         qs = qs.filter(_owner_q(flt.owner, user))
     if flt.account:
@@ -135,8 +162,7 @@ def apply_contact_filter(qs: QuerySet, flt: DirectoryFilter, *, user: Any) -> Qu
             raise ValidationError({"account": [_("No such account.")]})
         qs = qs.filter(account_id=account_id)
     for key, value in flt.attrs:
-        qs = qs.filter(pk__in=Attribute.objects.filter(key=key, value=value, contact__isnull=False)
-                       .values("contact_id"))
+        qs = qs.filter(_attribute_filter("contact", key, value))
     return qs
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
@@ -37,8 +38,10 @@ class RecordForm(forms.ModelForm):
     confirm_duplicate = forms.BooleanField(widget=forms.HiddenInput, required=False)
     lookup_fields: tuple[str, ...] = ()
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, user: Any, instance: Any = None, **kwargs: Any) -> None:
+        # Validating a ModelForm writes the new values into its instance. The form gets a copy, so
+        # the record a view hands to the service keeps its stored values and the change is seen.
+        super().__init__(*args, instance=copy.copy(instance), **kwargs)
         self.user = user
         self.fields["owner"].queryset = User.objects.filter(is_active=True).order_by("first_name", "username")
         self.fields["owner"].label_from_instance = lambda u: u.display_name

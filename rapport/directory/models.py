@@ -9,6 +9,7 @@ from rapport.core.access import VisibleQuerySet
 from rapport.core.ids import new_public_id
 from rapport.core.models import BusinessRecord
 from rapport.core.text import fold, website_domain
+from rapport.directory.remarks import parse_attributes
 
 
 class RelationshipStage(models.TextChoices):
@@ -39,7 +40,8 @@ class Account(BusinessRecord):
     )
     remarks = models.TextField(_("remarks"), max_length=10000, blank=True)
 
-    # Derived, for sorting, prefix search and duplicate detection.
+    # Derived, for sorting, prefix search and duplicate detection. On PostgreSQL these key columns
+    # use the binary "C" collation (migration 0002), as SQLite does, so range scans are exact.
     name_key = models.CharField(max_length=200, editable=False, default="")
     email_key = models.CharField(max_length=254, editable=False, default="", blank=True)
     website_key = models.CharField(max_length=300, editable=False, default="", blank=True)
@@ -51,6 +53,7 @@ class Account(BusinessRecord):
             models.Index(fields=["name_key", "id"], name="account_name_idx"),
             models.Index(fields=["owner", "name_key", "id"], name="account_owner_name_idx"),
             models.Index(fields=["stage", "name_key", "id"], name="account_stage_name_idx"),
+            models.Index(fields=["parent", "name_key", "id"], name="account_parent_name_idx"),
             models.Index(fields=["email_key"], name="account_email_idx"),
             models.Index(fields=["website_key"], name="account_website_idx"),
             models.Index(fields=["updated_at", "id"], name="account_updated_idx"),
@@ -58,6 +61,11 @@ class Account(BusinessRecord):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def attribute_pairs(self) -> dict[str, str]:
+        """The key=value pairs of the remarks, read from the text itself (no query)."""
+        return parse_attributes(self.remarks)
 
     def derive(self) -> list[str]:
         if self.website and "://" not in self.website:
@@ -104,6 +112,11 @@ class Contact(BusinessRecord):
 
     def __str__(self) -> str:
         return self.full_name
+
+    @property
+    def attribute_pairs(self) -> dict[str, str]:
+        """The key=value pairs of the remarks, read from the text itself (no query)."""
+        return parse_attributes(self.remarks)
 
     @property
     def full_name(self) -> str:

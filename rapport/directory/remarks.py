@@ -12,15 +12,26 @@ import re
 MAX_KEY = 50
 MAX_VALUE = 200
 
-_PAIR = re.compile(r"""(?<![\w.=-])([A-Za-z][\w.-]{0,49})=("([^"]{0,200})"|[^\s,;"]{1,200})""")
+# A URL in running text is matched (and skipped) whole, so "http://x.test/?a=b" yields no a=b;
+# a URL as the value of a pair ("site=https://...") is kept, since the pair starts first.
+_PAIR = re.compile(
+    r"""(?P<url>[A-Za-z][A-Za-z0-9+.-]*://\S+|www\.\S+)"""
+    r"""|(?<![\w.=-])(?P<key>[A-Za-z][\w.-]{0,49})=(?:"(?P<quoted>[^"]{0,200})"|(?P<bare>[^\s,;"]{1,200}))"""
+)
+# Punctuation after an unquoted value belongs to the sentence: "region=north." means north.
+_TRAILING_PUNCTUATION = ".!?:)]}>'"
 
 
 def parse_attributes(remarks: str) -> dict[str, str]:
     """The key=value pairs in a text; a key given twice keeps its last value."""
     found: dict[str, str] = {}
     for match in _PAIR.finditer(remarks or ""):
-        key = match.group(1).lower()
-        value = match.group(3) if match.group(3) is not None else match.group(2)
+        if match.group("url"):
+            continue
+        key = match.group("key").lower()
+        value = match.group("quoted")
+        if value is None:
+            value = match.group("bare").rstrip(_TRAILING_PUNCTUATION)
         value = " ".join(value.split()).lower()
         if value:
             found[key] = value[:MAX_VALUE]

@@ -44,12 +44,12 @@ def _with_account_visibility(qs: QuerySet[Contact], user: Any) -> QuerySet[Conta
 
 
 def account_get(*, user: Any, public_id: str, action: str = Action.READ) -> Account:
-    qs = Account.objects.select_related("owner", "parent", "created_by").prefetch_related("addresses", "attributes")
+    qs = Account.objects.select_related("owner", "parent", "created_by").prefetch_related("addresses")
     return access_record(user, Account, public_id, action, queryset=with_parent_visibility(qs, user))
 
 
 def contact_get(*, user: Any, public_id: str, action: str = Action.READ) -> Contact:
-    qs = Contact.objects.select_related("owner", "account", "created_by").prefetch_related("addresses", "attributes")
+    qs = Contact.objects.select_related("owner", "account", "created_by").prefetch_related("addresses")
     return access_record(user, Contact, public_id, action, queryset=_with_account_visibility(qs, user))
 
 

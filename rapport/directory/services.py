@@ -9,7 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rapport.core.access import require
 from rapport.core.errors import PossibleDuplicate
+from rapport.core.models import Action
 from rapport.core.records import record_create, record_delete, record_restore, record_update
 from rapport.core.text import website_domain
 from rapport.directory.models import Account, Address, Attribute, Contact
@@ -78,6 +80,7 @@ def account_create(
     confirm_duplicate: bool = False,
 ) -> Account:
     """Create an account; a possible duplicate (same email or website) stops it unless confirmed."""
+    require(actor, Account.record_type, Action.CREATE)  # before telling what exists
     if not confirm_duplicate:
         duplicates = possible_account_duplicates(
             user=actor, email=data.get("email", ""), website_key=website_domain(data.get("website", ""))
@@ -128,6 +131,7 @@ def contact_create(
     confirm_duplicate: bool = False,
 ) -> Contact:
     """Create a contact; one whose email already exists stops it unless confirmed."""
+    require(actor, Contact.record_type, Action.CREATE)  # before telling what exists
     if not confirm_duplicate:
         duplicates = possible_contact_duplicates(user=actor, email=data.get("email", ""))
         if duplicates:

@@ -91,17 +91,20 @@ def record_list(request: HttpRequest, *, pages: DirectoryPages) -> HttpResponse:
     page = None
     total, more = 0, False
     ordering_raw = request.GET.get("ordering") or "name"
+    link_params = params.copy()  # what every sort and pager link carries
     try:
         ordering = parse_ordering(ordering_raw, pages.orderings, "name")
         qs = pages.list_selector(user=request.user, params=params)
-        page = keyset_page(qs, ordering=ordering, cursor=request.GET.get("cursor"),
-                           limit=parse_limit(request.GET.get("limit"), PAGE_SIZE))
+        limit = parse_limit(request.GET.get("limit"), PAGE_SIZE)
+        if limit != PAGE_SIZE:
+            link_params["limit"] = str(limit)
+        page = keyset_page(qs, ordering=ordering, cursor=request.GET.get("cursor"), limit=limit)
         total, more = capped_count(qs)
     except ValidationError as exc:
         error = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items())
         status = 400
         ordering_raw = "name"
-    base_query = params.urlencode()
+    base_query = link_params.urlencode()
     context = {
         "pages": pages,
         "page": page,
@@ -167,6 +170,7 @@ def record_form(request: HttpRequest, public_id: str | None = None, *, pages: Di
     addresses = _address_formset(request, record)
     duplicates: list[Any] = []
     conflict = None
+    denied = False
     status = 200
     if request.method == "POST":
         if form.is_valid() and addresses.is_valid():
@@ -187,10 +191,13 @@ def record_form(request: HttpRequest, public_id: str | None = None, *, pages: Di
                 form.data["confirm_duplicate"] = "on"
             except StaleVersion as exc:
                 conflict = exc
+            except PermissionDenied as exc:  # an owner outside the user's scope: say so on the field
+                form.add_error("owner", str(exc))
+                denied = True
             except ValidationError as exc:
                 for name, errors in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, errors)
-        status = 409 if (duplicates or conflict) else 400
+        status = 409 if (duplicates or conflict) else 403 if denied else 400
     return render(request, "directory/record_form.html", {
         "pages": pages, "form": form, "addresses": addresses, "record": record,
         "duplicates": duplicates, "conflict": conflict,

@@ -1,0 +1,105 @@
+"""Every create, change, delete and restore is kept: who, when, which fields, old and new values."""
+
+from __future__ import annotations
+
+import pytest
+
+from rapport.core.history import history_for
+from rapport.directory import services
+from tests.conftest import client_for
+from tests.factories import AccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def kinds(record) -> list[str]:
+    return [entry.kind for entry in reversed(history_for(record))]
+
+
+def test_create_records_who_and_the_initial_values(personas):
+    account = services.account_create(actor=personas.owner, data={"name": "Acme", "industry": "Tools"})
+    (entry,) = history_for(account)
+    assert entry.kind == "created" and entry.actor == personas.owner
+    assert entry.changes["name"] == [None, "Acme"]
+    assert entry.changes["industry"] == [None, "Tools"]
+    assert entry.changes["owner"] == [None, personas.owner.display_name]
+
+
+def test_update_records_old_and_new_values_of_changed_fields_only(personas):
+    account = services.account_create(actor=personas.owner, data={"name": "Acme", "industry": "Tools"})
+    services.account_update(actor=personas.manager, account=account, version=1,
+                            data={"name": "Acme Ltd", "industry": "Tools", "stage": "mature"})
+    entry = history_for(account)[0]
+    assert entry.kind == "updated" and entry.actor == personas.manager
+    assert entry.changes["name"] == ["Acme", "Acme Ltd"]
+    assert entry.changes["stage"] == ["", "mature"]
+    assert entry.changes["stage_changed_on"][0] is None
+    assert "industry" not in entry.changes
+
+
+def test_an_update_that_changes_nothing_writes_nothing(personas):
+    account = services.account_create(actor=personas.owner, data={"name": "Acme"})
+    services.account_update(actor=personas.owner, account=account, version=1, data={"name": "Acme"})
+    assert kinds(account) == ["created"]
+    account.refresh_from_db()
+    assert account.version == 1
+
+
+def test_owner_change_is_recorded_by_name(personas):
+    account = services.account_create(actor=personas.owner, data={"name": "Acme"})
+    services.account_update(actor=personas.manager, account=account, version=1, data={"owner": personas.teammate})
+    assert history_for(account)[0].changes["owner"] == [personas.owner.display_name, personas.teammate.display_name]
+
+
+def test_delete_and_restore_are_recorded(personas):
+    account = services.account_create(actor=personas.owner, data={"name": "Acme"})
+    services.account_delete(actor=personas.owner, account=account)
+    services.account_restore(actor=personas.manager, account=account)
+    assert kinds(account) == ["created", "deleted", "restored"]
+    assert history_for(account)[0].actor == personas.manager
+
+
+def test_contact_history(personas):
+    contact = services.contact_create(actor=personas.owner, data={"last_name": "Berg"})
+    services.contact_update(actor=personas.owner, contact=contact, version=1, data={"title": "CEO"})
+    services.contact_delete(actor=personas.owner, contact=contact)
+    services.contact_restore(actor=personas.owner, contact=contact)
+    assert kinds(contact) == ["created", "updated", "deleted", "restored"]
+    assert history_for(contact)[2].changes == {"title": ["", "CEO"]}
+
+
+def test_a_refused_change_writes_no_history(personas, api_for):
+    account = AccountFactory(owner=personas.owner)
+    api_for(personas.teammate).patch(f"accounts/{account.public_id}", {"version": 1, "name": "X"})
+    api_for(personas.owner).patch(f"accounts/{account.public_id}", {"version": 9, "name": "X"})
+    assert history_for(account) == []
+
+
+def test_api_changes_are_attributed_to_the_token_owner(personas, api_for):
+    body = api_for(personas.owner).post("accounts", {"name": "Via API"}).json()
+    api_for(personas.manager).patch(f"accounts/{body['id']}", {"version": 1, "phone": "+47 1234"})
+    from rapport.directory.models import Account
+
+    actors = [e.actor for e in reversed(history_for(Account.objects.get(public_id=body["id"])))]
+    assert actors == [personas.owner, personas.manager]
+
+
+def test_account_page_shows_the_history(personas):
+    account = services.account_create(actor=personas.owner, data={"name": "Acme", "industry": "Tools"})
+    services.account_update(actor=personas.manager, account=account, version=1,
+                            data={"industry": "<i>Robots</i>"})
+    page = client_for(personas.owner).get(f"/accounts/{account.public_id}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "History" in html
+    assert personas.manager.display_name in html and personas.owner.display_name in html
+    assert "changed" in html and "created" in html
+    assert "industry" in html and "Tools" in html
+    assert "&lt;i&gt;Robots&lt;/i&gt;" in html and "<i>Robots</i>" not in html
+
+
+def test_contact_page_shows_the_history(personas):
+    contact = services.contact_create(actor=personas.owner, data={"last_name": "Berg"})
+    services.contact_update(actor=personas.owner, contact=contact, version=1, data={"title": "CEO"})
+    html = client_for(personas.owner).get(f"/contacts/{contact.public_id}/").content.decode()
+    assert "title" in html and "CEO" in html
