@@ -157,6 +157,35 @@ def visibility_q(user: Any, record_type: str, *, owner_field: str = "owner_id") 
     return seen
 
 
+def record_visible(user: Any, record: Any) -> bool:
+    """Whether a record already loaded (say, through select_related) is visible to the user.
+
+    The same rule as visibility_q, evaluated in Python so that showing a linked
+    record's name costs no query. tests/core/test_visibility_predicate.py keeps
+    the two in step.
+    """
+    if record is None or getattr(record, "deleted_at", None) is not None:
+        return False
+    access = access_for(user)
+    scope = access.scope(record.record_type, Action.READ)
+    if scope == Scope.NONE:
+        return False
+    if access.is_admin:
+        return True
+    owner_id = record.owner_id
+    seen = (
+        owner_id == access.user_id
+        or record.visibility == Visibility.EVERYONE
+        or (record.visibility == Visibility.TEAM and owner_id in access.team_member_ids)
+        or owner_id in access.managed_member_ids
+    )
+    if scope == Scope.OWN:
+        return seen and owner_id == access.user_id
+    if scope == Scope.TEAM:
+        return seen and owner_id in access.reach_ids()
+    return seen
+
+
 class VisibleQuerySet(models.QuerySet):
     """The queryset of every business record: `visible_to(user)` is the only way in."""
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from rapport.core.access import record_visible
 from rapport.core.apitools import InputSchema, ListParams, api_page
 from rapport.core.models import Action, User, Visibility
 from rapport.directory import selectors, services
@@ -89,8 +90,8 @@ class AccountOut(RecordOut):
     parent: Ref | None
 
     @staticmethod
-    def resolve_parent(obj: Account) -> dict[str, str] | None:
-        return _ref(obj.parent) if getattr(obj, "parent_visible", False) else None
+    def resolve_parent(obj: Account, context: dict[str, Any]) -> dict[str, str] | None:
+        return _ref(obj.parent) if record_visible(context["request"].user, obj.parent) else None
 
 
 class ContactOut(RecordOut):
@@ -105,8 +106,8 @@ class ContactOut(RecordOut):
     mobile: str
 
     @staticmethod
-    def resolve_account(obj: Contact) -> dict[str, str] | None:
-        return _ref(obj.account) if getattr(obj, "account_visible", False) else None
+    def resolve_account(obj: Contact, context: dict[str, Any]) -> dict[str, str] | None:
+        return _ref(obj.account) if record_visible(context["request"].user, obj.account) else None
 
 
 class AccountPage(Schema):
@@ -228,9 +229,8 @@ def _payload(request: HttpRequest, body: InputSchema, *, drop: tuple[str, ...] =
             description="Filters: q (name, email or website prefix), owner (user id or 'me'), stage, "
                         "attr=key:value (repeatable). Orderings: name, created_at, updated_at (prefix - to reverse).")
 def list_accounts(request: HttpRequest, params: Query[AccountListParams]) -> dict:
-    qs = selectors.with_parent_visibility(
-        selectors.account_list(user=request.user, params=request.GET).select_related("parent"), request.user
-    ).prefetch_related("addresses")
+    qs = selectors.account_list(user=request.user, params=request.GET).select_related("parent") \
+        .prefetch_related("addresses")
     return api_page(qs, params=params, allowed_orderings=ACCOUNT_ORDERINGS, default_ordering="name")
 
 

@@ -45,11 +45,12 @@ class RecordForm(forms.ModelForm):
         self.user = user
         self.fields["owner"].queryset = User.objects.filter(is_active=True).order_by("first_name", "username")
         self.fields["owner"].label_from_instance = lambda u: u.display_name
+        # The model form's own initial values are database ids; these fields speak public ids.
         if self.instance.pk:
-            self.fields["owner"].initial = self.instance.owner.public_id
-            self.fields["version"].initial = self.instance.version
+            self.initial["owner"] = self.instance.owner.public_id
+            self.initial["version"] = self.instance.version
         else:
-            self.fields["owner"].initial = user.public_id
+            self.initial["owner"] = user.public_id
         self.hidden_links: set[str] = set()
         for name in self.lookup_fields:
             field = self.fields[name]
@@ -63,10 +64,7 @@ class RecordForm(forms.ModelForm):
             if bound_value:
                 current = field.queryset.filter(public_id=bound_value).first()
             field.widget.choices = [("", "—")] + ([(current.public_id, current.name)] if current else [])
-            field.initial = current.public_id if current else ""
-        for field in self.fields.values():
-            if isinstance(field.widget, forms.Textarea):
-                field.widget.attrs.setdefault("rows", 5)
+            self.initial[name] = current.public_id if current else ""
 
     def record_data(self) -> dict[str, Any]:
         """The cleaned values a service takes, without form-only fields."""

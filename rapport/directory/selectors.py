@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
-from rapport.core.access import access_record
+from rapport.core.access import access_record, record_visible
 from rapport.core.history import history_for
 from rapport.core.models import Action
 from rapport.directory.filters import (
@@ -26,31 +26,21 @@ def account_list(*, user: Any, params: Any) -> QuerySet[Account]:
     return apply_account_filter(qs, flt, user=user)
 
 
-def with_parent_visibility(qs: QuerySet[Account], user: Any) -> QuerySet[Account]:
-    """Mark whether the user may see each account's parent, so its name is shown only then."""
-    return qs.annotate(parent_visible=Exists(Account.objects.visible_to(user).filter(pk=OuterRef("parent_id"))))
-
-
 def contact_list(*, user: Any, params: Any) -> QuerySet[Contact]:
     """Contacts the user may see, filtered by a query string (q, owner, account, attr)."""
     flt = parse_filter(params, allowed=CONTACT_FILTERS)
-    qs = _with_account_visibility(Contact.objects.visible_to(user).select_related("owner", "account"), user)
+    qs = Contact.objects.visible_to(user).select_related("owner", "account")
     return apply_contact_filter(qs, flt, user=user)
-
-
-def _with_account_visibility(qs: QuerySet[Contact], user: Any) -> QuerySet[Contact]:
-    """Mark whether the user may see each contact's account, so its name is shown only then."""
-    return qs.annotate(account_visible=Exists(Account.objects.visible_to(user).filter(pk=OuterRef("account_id"))))
 
 
 def account_get(*, user: Any, public_id: str, action: str = Action.READ) -> Account:
     qs = Account.objects.select_related("owner", "parent", "created_by").prefetch_related("addresses")
-    return access_record(user, Account, public_id, action, queryset=with_parent_visibility(qs, user))
+    return access_record(user, Account, public_id, action, queryset=qs)
 
 
 def contact_get(*, user: Any, public_id: str, action: str = Action.READ) -> Contact:
     qs = Contact.objects.select_related("owner", "account", "created_by").prefetch_related("addresses")
-    return access_record(user, Contact, public_id, action, queryset=_with_account_visibility(qs, user))
+    return access_record(user, Contact, public_id, action, queryset=qs)
 
 
 def account_detail(*, user: Any, public_id: str) -> dict[str, Any]:
@@ -58,7 +48,7 @@ def account_detail(*, user: Any, public_id: str) -> dict[str, Any]:
     account = account_get(user=user, public_id=public_id)
     contacts = list(Contact.objects.visible_to(user).filter(account=account).order_by("name_key", "id")[:100])
     children = list(Account.objects.visible_to(user).filter(parent=account).order_by("name_key", "id")[:50])
-    parent = account.parent if account.parent_visible else None
+    parent = account.parent if record_visible(user, account.parent) else None
     return {
         "account": account,
         "parent": parent,
@@ -70,7 +60,7 @@ def account_detail(*, user: Any, public_id: str) -> dict[str, Any]:
 
 def contact_detail(*, user: Any, public_id: str) -> dict[str, Any]:
     contact = contact_get(user=user, public_id=public_id)
-    account = contact.account if contact.account_visible else None
+    account = contact.account if record_visible(user, contact.account) else None
     return {"contact": contact, "account": account, "history": history_for(contact)}
 
 
@@ -88,7 +78,8 @@ def possible_account_duplicates(*, user: Any, email: str, website_key: str, excl
     qs = Account.objects.visible_to(user).filter(condition)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    return list(qs.order_by("name_key")[:10])
+    # Unordered on purpose: ORDER BY name_key LIMIT lures PostgreSQL into walking the whole name index.
+    return sorted(qs.order_by()[:10], key=lambda a: a.name_key)
 
 
 def possible_contact_duplicates(*, user: Any, email: str, exclude_pk: int | None = None) -> list:
@@ -97,4 +88,4 @@ def possible_contact_duplicates(*, user: Any, email: str, exclude_pk: int | None
     qs = Contact.objects.visible_to(user).filter(email_key=email.strip().lower()).select_related("account")
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    return list(qs.order_by("name_key")[:10])
+    return sorted(qs.order_by()[:10], key=lambda c: c.name_key)

@@ -1,0 +1,28 @@
+"""Browser tests: a live server, Debian's Chromium, and the default roles.
+
+The live server needs a transactional database, which is emptied after each
+test, data migrations included; `default_roles` puts the job functions back.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+from django.apps import apps
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls
+# from that thread are safe here because the loop is idle while they run.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def default_roles(transactional_db) -> None:
+    migration = importlib.import_module("rapport.core.migrations.0002_default_roles")
+    migration.create_roles(apps, None)
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "en-GB", "timezone_id": "Europe/Berlin"}
