@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from rapport.core.models import HistoryEntry
@@ -38,10 +39,27 @@ def history_record(
 
 
 def history_for(record: models.Model, *, limit: int = 100) -> list[HistoryEntry]:
-    """The newest entries of one record's history, with their actors, in one query."""
+    """The newest entries of one record's history, with their actors, in one query.
+
+    Each entry gets `rows`: (field label, old, new) as a person reads them, choices shown by label.
+    """
     content_type = ContentType.objects.get_for_model(record, for_concrete_model=True)
-    return list(
+    entries = list(
         HistoryEntry.objects.filter(content_type=content_type, object_id=record.pk)
         .select_related("actor")
         .order_by("-at", "-id")[:limit]
     )
+    for entry in entries:
+        entry.rows = [(*_label(type(record), name, old), _label(type(record), name, new)[1])
+                      for name, (old, new) in entry.changes.items()]
+    return entries
+
+
+def _label(model: type[models.Model], name: str, value: Any) -> tuple[str, Any]:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name, value
+    label = str(getattr(field, "verbose_name", name))
+    choices = dict(getattr(field, "flatchoices", None) or [])
+    return label[:1].upper() + label[1:], choices.get(value, value)

@@ -17,6 +17,14 @@ def user_list(*, user: Any, active_only: bool = False) -> QuerySet[User]:
     return qs.filter(is_active=True) if active_only else qs
 
 
+def user_choices(*, user: Any) -> list[tuple[str, str]]:
+    """(public id, display name) of active colleagues, for owner and assignee pickers; one light query."""
+    rows = user_list(user=user, active_only=True).order_by("first_name", "username").values_list(
+        "public_id", "first_name", "last_name", "username"
+    )
+    return [(public_id, f"{first} {last}".strip() or username) for public_id, first, last, username in rows]
+
+
 def user_get(*, user: Any, public_id: str) -> User | None:
     return user_list(user=user).filter(public_id=public_id).first()
 

@@ -23,8 +23,9 @@ from django.views.decorators.http import require_POST
 
 from rapport.core.access import access_record, can
 from rapport.core.errors import PossibleDuplicate, StaleVersion
-from rapport.core.models import Action, User
+from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
+from rapport.core.selectors import user_choices
 from rapport.directory import selectors, services
 from rapport.directory.filters import ACCOUNT_ORDERINGS, CONTACT_ORDERINGS, LIST_PARAMS
 from rapport.directory.forms import AccountForm, AddressFormSet, ContactForm
@@ -53,14 +54,14 @@ class DirectoryPages:
 
 
 ACCOUNT_PAGES = DirectoryPages(
-    name="account", model=Account, list_selector=selectors.account_list,
+    name="account", model=Account, list_selector=selectors.account_rows,
     detail_selector=selectors.account_detail, get_selector=selectors.account_get, form_class=AccountForm,
     create=services.account_create, update=services.account_update, delete=services.account_delete,
     restore=services.account_restore, orderings=ACCOUNT_ORDERINGS, title=gettext_lazy("Accounts"),
     new_title=gettext_lazy("New account"),
 )
 CONTACT_PAGES = DirectoryPages(
-    name="contact", model=Contact, list_selector=selectors.contact_list,
+    name="contact", model=Contact, list_selector=selectors.contact_rows,
     detail_selector=selectors.contact_detail, get_selector=selectors.contact_get, form_class=ContactForm,
     create=services.contact_create, update=services.contact_update, delete=services.contact_delete,
     restore=services.contact_restore, orderings=CONTACT_ORDERINGS, title=gettext_lazy("Contacts"),
@@ -116,7 +117,8 @@ def record_list(request: HttpRequest, *, pages: DirectoryPages) -> HttpResponse:
         "ordering": ordering_raw,
         "base_query": base_query,
         "sort_links": _sort_links(base_query, ordering_raw, pages.orderings),
-        "owners": User.objects.filter(is_active=True).order_by("first_name", "username"),
+        "owners": user_choices(user=request.user),
+        "selected_owner": params.get("owner", ""),
         "stages": RelationshipStage.choices,
         "can_create": can(request.user, pages.name, Action.CREATE),
     }
