@@ -118,6 +118,8 @@ def record_list(request: HttpRequest, *, pages: DirectoryPages) -> HttpResponse:
         "base_query": base_query,
         "sort_links": _sort_links(base_query, ordering_raw, pages.orderings),
         "owners": user_choices(user=request.user),
+        # Row links are built from one prefix rather than one reverse() per row.
+        "detail_prefix": reverse(f"{pages.name}_list"),
         "selected_owner": params.get("owner", ""),
         "stages": RelationshipStage.choices,
         "can_create": can(request.user, pages.name, Action.CREATE),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import template
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from rapport.core.access import record_visible
 
@@ -15,3 +18,13 @@ register = template.Library()
 def seen_by(record: Any, user: Any) -> bool:
     """{% if contact.account|seen_by:user %}: show a linked record only to those who may see it."""
     return record_visible(user, record)
+
+
+@register.simple_tag
+def options(choices: Iterable[tuple[str, str]], selected: str = "") -> str:
+    """<option> elements for (value, label) pairs, rendered in one pass: long pickers stay cheap."""
+    return format_html_join(
+        "", "<option value=\"{}\"{}>{}</option>",
+        ((value, mark_safe(" selected") if str(value) == str(selected) else "", label)
+         for value, label in choices),
+    )
