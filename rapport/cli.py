@@ -9,6 +9,8 @@ import subprocess
 import sys
 from typing import Any
 
+from rapport.env import ConfigurationError, env_int
+
 
 def _django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rapport.settings")
@@ -38,7 +40,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _django()
     from rapport.demo import demo_exists, load_demo
 
-    if args.if_empty and demo_exists():
+    if demo_exists():
+        # Loading twice would duplicate every record and reset the demo passwords.
         print("Demo data is already loaded.")
         return 0
     load_demo(progress=True)
@@ -75,11 +78,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
 
 def cmd_createsuperuser(args: argparse.Namespace) -> int:
-    _django()
-    from django.core.management import call_command
-
-    call_command("createsuperuser", *args.rest)
-    return 0
+    return cmd_manage(argparse.Namespace(rest=["createsuperuser", *args.rest]))
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
@@ -143,9 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the web app with gunicorn")
     p.add_argument("--host", default=os.environ.get("RAPPORT_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    p.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
-    p.add_argument("--threads", type=int, default=int(os.environ.get("RAPPORT_THREADS", "4")))
+    p.add_argument("--port", type=int, default=env_int("PORT", 8000))
+    p.add_argument("--workers", type=int, default=env_int("WEB_CONCURRENCY", 2))
+    p.add_argument("--threads", type=int, default=env_int("RAPPORT_THREADS", 4))
     p.add_argument("--with-worker", action="store_true", help="also run the background job worker")
     p.add_argument("--access-log", action="store_true")
     p.set_defaults(func=cmd_serve)
@@ -160,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("demo", help="load the demo company")
-    p.add_argument("--if-empty", action="store_true", help="do nothing if demo data is already there")
+    p.add_argument("--if-empty", action="store_true",
+                   help="accepted for scripts; the demo is never loaded twice")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("seed", help="fill an empty database with the benchmark data set")
@@ -185,7 +185,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PASS_THROUGH = {"manage": cmd_manage, "createsuperuser": cmd_createsuperuser}
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except ConfigurationError as exc:
+        print(f"rapport: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASS_THROUGH and not {"-h", "--help"} & set(argv[:1]):
+        # Everything after the sub-command belongs to Django, options included (--noinput, --username).
+        return int(PASS_THROUGH[argv[0]](argparse.Namespace(rest=argv[1:])) or 0)
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from rapport.core.models import ApiToken, HistoryEntry, Role, RolePermission, Team, User
+from rapport.core.models import ApiToken, HistoryEntry, LoginFailure, Role, RolePermission, Team, User
 
 
 @admin.register(User)
@@ -49,4 +49,16 @@ class HistoryEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Failed sign-ins; delete a username's rows to lift its lock at once."""
+
+    list_display = ("username", "ip_address", "at")
+    search_fields = ("username",)
+    readonly_fields = ("username", "ip_address", "at")
+
+    def has_add_permission(self, request):
         return False

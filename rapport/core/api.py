@@ -9,7 +9,7 @@ from ninja import Query, Router, Schema
 
 from rapport.core import selectors
 from rapport.core.access import access_for
-from rapport.core.apitools import ListParams, api_page
+from rapport.core.apitools import ListParams, api_page, refuse_unknown_params
 from rapport.core.models import Action, User
 from rapport.core.registry import record_types
 
@@ -98,6 +98,7 @@ TEAM_ORDERINGS = {"name": "name", "created_at": "created_at"}
 
 @router.get("/users", response=UserPage, summary="List users")
 def list_users(request: HttpRequest, params: Query[ListParams]) -> dict:
+    refuse_unknown_params(request)
     return api_page(selectors.user_list(user=request.user), params=params,
                     allowed_orderings=USER_ORDERINGS, default_ordering="username")
 
@@ -112,6 +113,7 @@ def get_user(request: HttpRequest, user_id: str) -> User:
 
 @router.get("/teams", response=TeamPage, summary="List teams")
 def list_teams(request: HttpRequest, params: Query[ListParams]) -> dict:
+    refuse_unknown_params(request)
     return api_page(selectors.team_list(user=request.user), params=params,
                     allowed_orderings=TEAM_ORDERINGS, default_ordering="name")
 

@@ -131,6 +131,13 @@ class ListParams(Schema):
     ordering: str | None = None
 
 
+def refuse_unknown_params(request: HttpRequest, allowed: set[str] | frozenset[str] = frozenset()) -> None:
+    """A list that takes no filters says so, rather than silently ignoring a misspelt one."""
+    unknown = sorted(set(request.GET.keys()) - set(ListParams.model_fields) - set(allowed))
+    if unknown:
+        raise ValidationError({name: [_("Unknown query parameter.")] for name in unknown})
+
+
 def api_page(
     qs: Any, *, params: ListParams, allowed_orderings: dict[str, str], default_ordering: str
 ) -> dict[str, Any]:

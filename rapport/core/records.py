@@ -71,11 +71,16 @@ def _tracked_fields(record: models.Model, data: dict[str, Any]) -> Iterable[str]
     return ["owner", *names] if "owner" not in names else names
 
 
-def record_update(record: RecordT, *, actor: Any, data: dict[str, Any], version: int | None) -> RecordT:
+def record_update(
+    record: RecordT, *, actor: Any, data: dict[str, Any], version: int | None,
+    related_changes: dict[str, list[Any]] | None = None,
+) -> RecordT:
     """Apply changes to a record if `version` is still current; 409 (StaleVersion) otherwise.
 
     The version check and the write are one conditional UPDATE, so two people
-    saving at once can never overwrite each other silently.
+    saving at once can never overwrite each other silently. `related_changes`
+    ({"addresses": [old, new]}) are changes to rows that belong to the record:
+    they go into the same history entry and bump the version too.
     """
     model = type(record)
     require(actor, model.record_type, Action.UPDATE, owner_id=record.owner_id)
@@ -95,13 +100,15 @@ def record_update(record: RecordT, *, actor: Any, data: dict[str, Any], version:
         old = getattr(record, name)
         if old != value:
             changes[name] = [display_value(old), display_value(value)]
+    field_changes = dict(changes)
+    changes.update(related_changes or {})
     if not changes:
         return record
-    _assign(record, {name: data[name] for name in changes})
+    _assign(record, {name: data[name] for name in field_changes})
     derived = record.derive()
     record.full_clean()
     now = timezone.now()
-    attnames = [model._meta.get_field(name).attname for name in [*changes, *derived]]
+    attnames = [model._meta.get_field(name).attname for name in [*field_changes, *derived]]
     values = {attname: getattr(record, attname) for attname in attnames}
     updated = model.objects.filter(pk=record.pk, version=version, deleted_at__isnull=True).update(
         **values, version=F("version") + 1, updated_at=now

@@ -96,11 +96,15 @@ def login_locked_until(*, username: str) -> dt.datetime | None:
     )
     if len(failures) < settings.LOGIN_FAILURE_LIMIT:
         return None
-    return failures[0] + window
+    # The lock lifts when the oldest of these failures leaves the window.
+    return failures[-1] + window
 
 
 def login_failure_record(*, username: str, ip_address: str | None) -> None:
+    now = timezone.now()
     LoginFailure.objects.create(username=username.lower()[:150], ip_address=ip_address)
+    # Failures older than the window count for nothing; keep the table small.
+    LoginFailure.objects.filter(at__lt=now - dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)).delete()
 
 
 def login_failures_clear(*, username: str) -> None:
@@ -214,6 +218,8 @@ def user_save(
         target.set_password(password)
     elif target.pk is None:
         target.set_unusable_password()
+    # Administrators may also open the Django admin; nobody else may (superusers always can).
+    target.is_staff = target.is_superuser or any(role.is_admin for role in roles)
     target.save()
     target.roles.set(roles)
     forget_access(target)

@@ -2,14 +2,38 @@ from django.contrib import admin
 
 from rapport.directory.models import Account, Address, Attribute, Contact
 
+# Accounts and contacts are changed in Rapport's own pages and API, where rights, versions and
+# history apply; the admin shows them read-only so that nothing bypasses those rules.
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 
 class AddressInline(admin.TabularInline):
     model = Address
     extra = 0
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(ReadOnlyAdmin):
     list_display = ("name", "stage", "owner", "visibility", "updated_at", "deleted_at")
     list_filter = ("stage", "visibility")
     search_fields = ("name", "email")
@@ -20,7 +44,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ReadOnlyAdmin):
     list_display = ("last_name", "first_name", "account", "email", "owner", "deleted_at")
     search_fields = ("last_name", "email")
     raw_id_fields = ("owner", "account", "created_by")
@@ -30,6 +54,6 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attribute)
-class AttributeAdmin(admin.ModelAdmin):
+class AttributeAdmin(ReadOnlyAdmin):
     list_display = ("key", "value", "account", "contact")
     raw_id_fields = ("account", "contact")

@@ -121,7 +121,8 @@ class ContactPage(Schema):
 
 
 class AccountListParams(ListParams):
-    q: str | None = Field(None, description="Prefix of the name, email or website")
+    q: str | None = Field(None, description="Start of the name; an email address (with @) searches emails, "
+                                            "a domain (example.com) the website")
     owner: str | None = Field(None, description="A user's id, or 'me'")
     stage: str | None = Field(None, description="growing, mature, declining or closed")
     attr: list[str] | None = Field(None, description="key:value from remarks; repeat to combine")

@@ -37,9 +37,8 @@ def _sync_attributes(*, record: Account | Contact) -> None:
     )
 
 
-def _replace_addresses(*, record: Account | Contact, addresses: list[dict[str, Any]] | None) -> None:
-    if addresses is None:
-        return
+def _address_rows(*, record: Account | Contact, addresses: list[dict[str, Any]]) -> list[Address]:
+    """Validated, unsaved address rows for a record; empty addresses are dropped."""
     if len(addresses) > MAX_ADDRESSES:
         raise ValidationError({"addresses": [_("At most %d addresses.") % MAX_ADDRESSES]})
     link = {"account": record} if isinstance(record, Account) else {"contact": record}
@@ -57,8 +56,44 @@ def _replace_addresses(*, record: Account | Contact, addresses: list[dict[str, A
                 from None
         if str(address):
             rows.append(address)
+    return rows
+
+
+def _addresses_text(rows: Any) -> str:
+    return "; ".join(f"{row.get_kind_display()}: {row}" for row in rows)
+
+
+def _save_addresses(*, record: Account | Contact, rows: list[Address]) -> None:
+    link = {"account": record} if isinstance(record, Account) else {"contact": record}
     Address.objects.filter(**link).delete()
+    for row in rows:
+        setattr(row, "account" if isinstance(record, Account) else "contact", record)
     Address.objects.bulk_create(rows)
+
+
+def _update_with_addresses(
+    record: Account | Contact, *, actor: Any, data: dict[str, Any], version: int | None,
+    addresses: list[dict[str, Any]] | None,
+) -> Any:
+    """record_update, with a change of addresses recorded in the same history entry and version."""
+    related: dict[str, list[Any]] = {}
+    rows = None
+    if addresses is not None:
+        rows = _address_rows(record=record, addresses=addresses)
+        # Read what is stored, not a cache a form may have edited in place.
+        link = {"account": record} if isinstance(record, Account) else {"contact": record}
+        before, after = _addresses_text(Address.objects.filter(**link).order_by("id")), _addresses_text(rows)
+        if before != after:
+            related["addresses"] = [before, after]
+        else:
+            rows = None
+    remarks_before = record.remarks
+    record = record_update(record, actor=actor, data=data, version=version, related_changes=related)
+    if record.remarks != remarks_before:
+        _sync_attributes(record=record)
+    if rows is not None:
+        _save_addresses(record=record, rows=rows)
+    return record
 
 
 def _check_parent(*, account: Account | None, parent: Account | None) -> None:
@@ -92,7 +127,7 @@ def account_create(
         data["stage_changed_on"] = timezone.localdate()
     account = record_create(Account, actor=actor, data=data)
     _sync_attributes(record=account)
-    _replace_addresses(record=account, addresses=addresses)
+    _save_addresses(record=account, rows=_address_rows(record=account, addresses=addresses or []))
     return account
 
 
@@ -107,12 +142,7 @@ def account_update(
         _check_parent(account=account, parent=data["parent"])
     if "stage" in data and data["stage"] != account.stage:
         data["stage_changed_on"] = timezone.localdate()
-    remarks_before = account.remarks
-    account = record_update(account, actor=actor, data=data, version=version)
-    if account.remarks != remarks_before:
-        _sync_attributes(record=account)
-    _replace_addresses(record=account, addresses=addresses)
-    return account
+    return _update_with_addresses(account, actor=actor, data=data, version=version, addresses=addresses)
 
 
 @transaction.atomic
@@ -138,7 +168,7 @@ def contact_create(
             raise PossibleDuplicate(duplicates)
     contact = record_create(Contact, actor=actor, data=data)
     _sync_attributes(record=contact)
-    _replace_addresses(record=contact, addresses=addresses)
+    _save_addresses(record=contact, rows=_address_rows(record=contact, addresses=addresses or []))
     return contact
 
 
@@ -147,12 +177,7 @@ def contact_update(
     *, actor: Any, contact: Contact, data: dict[str, Any], version: int | None,
     addresses: list[dict[str, Any]] | None = None,
 ) -> Contact:
-    remarks_before = contact.remarks
-    contact = record_update(contact, actor=actor, data=data, version=version)
-    if contact.remarks != remarks_before:
-        _sync_attributes(record=contact)
-    _replace_addresses(record=contact, addresses=addresses)
-    return contact
+    return _update_with_addresses(contact, actor=actor, data=data, version=version, addresses=addresses)
 
 
 @transaction.atomic

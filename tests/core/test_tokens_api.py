@@ -122,3 +122,11 @@ def test_another_users_token_cannot_be_revoked_by_a_colleague(personas):
     with pytest.raises(Exception, match="No such token"):
         token_revoke(user=colleague, token_id=new.token.pk)
     assert Client().get("/api/v1/me", headers=bearer(new.plaintext)).status_code == 200
+
+
+def test_user_and_team_lists_refuse_an_unknown_query_parameter(personas, api_for):
+    api = api_for(personas.owner)
+    for path in ("users", "teams"):
+        response = api.get(path, colour="blue")
+        assert response.status_code == 400
+        assert "colour" in response.json()["errors"]

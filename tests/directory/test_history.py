@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rapport.core.history import history_for
+from rapport.core.models import HistoryEntry
 from rapport.directory import services
 from tests.conftest import client_for
 from tests.factories import AccountFactory
@@ -103,3 +104,19 @@ def test_contact_page_shows_the_history(personas):
     services.contact_update(actor=personas.owner, contact=contact, version=1, data={"title": "CEO"})
     html = client_for(personas.owner).get(f"/contacts/{contact.public_id}/").content.decode()
     assert "<td>Title</td>" in html and "CEO" in html
+
+
+def test_an_address_only_change_is_in_the_history_and_bumps_the_version(personas):
+    account = services.account_create(actor=personas.owner, data={"name": "Acme"},
+                                      addresses=[{"kind": "billing", "city": "Oslo"}])
+    services.account_update(actor=personas.owner, account=account, data={}, version=1,
+                            addresses=[{"kind": "billing", "city": "Bergen"}])
+    account.refresh_from_db()
+    assert account.version == 2
+    entry = HistoryEntry.objects.filter(kind="updated").get()
+    assert entry.changes == {"addresses": ["Billing: Oslo", "Billing: Bergen"]}
+    # the same addresses again change nothing
+    services.account_update(actor=personas.owner, account=account, data={}, version=2,
+                            addresses=[{"kind": "billing", "city": "Bergen"}])
+    account.refresh_from_db()
+    assert account.version == 2
