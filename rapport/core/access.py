@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Q
+from django.db.models import BigIntegerField, BooleanField, CharField, F, Q, Value
 from django.http import Http404
 
 from rapport.core.models import SCOPE_RANK, Action, Scope, Visibility
@@ -88,22 +88,53 @@ def forget_access(user: Any) -> None:
 
 
 def _resolve(user: User) -> Access:
-    """Two queries: the user's roles with their overrides, and the colleagues their team rights reach."""
+    """One query (a UNION ALL) for the user's roles with their overrides and the colleagues they reach.
+
+    It runs on every request, so it is worth the one query instead of two.
+    """
     from rapport.core.models import Role, User
 
     scope_fields = [f"{action}_scope" for action in Action.values]
-    rows = Role.objects.filter(users=user).values(
-        "id", "is_admin", *scope_fields, "permissions__record_type", "permissions__action", "permissions__scope"
+    text = CharField()
+    number = BigIntegerField()
+    roles = Role.objects.filter(users=user).order_by().annotate(
+        row_kind=Value("role", output_field=text),
+        colleague_team=Value(None, output_field=number),
+        colleague_manager=Value(None, output_field=number),
+    ).values_list(
+        "row_kind", "id", "is_admin", *scope_fields, "permissions__record_type", "permissions__action",
+        "permissions__scope", "colleague_team", "colleague_manager",
+    )
+    colleagues_q = Q(team__manager=user)
+    if user.team_id:
+        colleagues_q |= Q(team_id=user.team_id)
+    colleagues = User.objects.filter(colleagues_q).order_by().annotate(
+        row_kind=Value("user", output_field=text),
+        no_admin=Value(False, output_field=BooleanField()),
+        **{f"no_{name}": Value(None, output_field=text) for name in [*scope_fields, "type", "action", "scope"]},
+        colleague_team=F("team_id"),
+        colleague_manager=F("team__manager_id"),
+    ).values_list(
+        "row_kind", "id", "no_admin", *[f"no_{name}" for name in scope_fields], "no_type", "no_action", "no_scope",
+        "colleague_team", "colleague_manager",
     )
     role_defaults: dict[int, dict[str, str]] = {}
     role_overrides: dict[tuple[str, str], dict[int, str]] = {}
+    team_ids: set[int] = set()
+    managed_ids: set[int] = set()
     is_admin = user.is_superuser
-    for row in rows:
-        role_defaults[row["id"]] = {action: row[f"{action}_scope"] for action in Action.values}
-        is_admin = is_admin or row["is_admin"]
-        if row["permissions__record_type"]:
-            key = (row["permissions__record_type"], row["permissions__action"])
-            role_overrides.setdefault(key, {})[row["id"]] = row["permissions__scope"]
+    for kind, row_id, row_admin, *rest in roles.union(colleagues, all=True):
+        scopes, (record_type, action, scope, team_id, manager_id) = rest[: len(scope_fields)], rest[len(scope_fields):]
+        if kind == "role":
+            role_defaults[row_id] = dict(zip(Action.values, scopes, strict=True))
+            is_admin = is_admin or bool(row_admin)
+            if record_type:
+                role_overrides.setdefault((record_type, action), {})[row_id] = scope
+            continue
+        if user.team_id and team_id == user.team_id:
+            team_ids.add(row_id)
+        if manager_id == user.id:
+            managed_ids.add(row_id)
 
     def widest(scopes: list[str]) -> str:
         return max(scopes, key=lambda s: SCOPE_RANK[s], default=Scope.NONE)
@@ -115,18 +146,6 @@ def _resolve(user: User) -> Access:
         key: widest([by_role.get(role_id, d[key[1]]) for role_id, d in role_defaults.items()])
         for key, by_role in role_overrides.items()
     }
-    team_ids: set[int] = set()
-    managed_ids: set[int] = set()
-    colleagues = Q(team__manager=user)
-    if user.team_id:
-        colleagues |= Q(team_id=user.team_id)
-    for colleague_id, team_id, manager_id in User.objects.filter(colleagues).values_list(
-        "id", "team_id", "team__manager_id"
-    ):
-        if user.team_id and team_id == user.team_id:
-            team_ids.add(colleague_id)
-        if manager_id == user.id:
-            managed_ids.add(colleague_id)
     return Access(
         user_id=user.id,
         is_admin=is_admin,

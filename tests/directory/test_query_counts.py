@@ -16,20 +16,20 @@ from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
 
-# Session + user (2), the user's rights: roles with overrides, colleagues (2), then the page.
+# Session + user (2), the user's rights: roles with overrides and colleagues in one query (1), then the page.
 # Attributes are shown from the remarks text itself, so they cost no query.
 PAGES = {
-    "account_list": ("/accounts/", 7),  # + rows, capped count, owner choices
-    "contact_list": ("/contacts/", 7),  # + rows, capped count, owner choices
-    "account_detail": ("/accounts/{account}/", 9),  # + account, addresses, contacts, children, history
-    "contact_detail": ("/contacts/{contact}/", 7),  # + contact, addresses, history
+    "account_list": ("/accounts/", 6),  # + rows, capped count, owner choices
+    "contact_list": ("/contacts/", 6),  # + rows, capped count, owner choices
+    "account_detail": ("/accounts/{account}/", 8),  # + account, addresses, contacts, children, history
+    "contact_detail": ("/contacts/{contact}/", 6),  # + contact, addresses, history
 }
-# Token (1), rights (2), then rows with their addresses prefetched (2).
+# Token (1), rights (1), then rows with their addresses prefetched (2).
 API = {
-    "accounts": ("accounts", 5),
-    "contacts": ("contacts", 5),
-    "account": ("accounts/{account}", 5),
-    "contact": ("contacts/{contact}", 5),
+    "accounts": ("accounts", 4),
+    "contacts": ("contacts", 4),
+    "account": ("accounts/{account}", 4),
+    "contact": ("contacts/{contact}", 4),
 }
 
 
