@@ -6,9 +6,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.translation import gettext as _
 
 from rapport.core.models import HistoryEntry
 
@@ -21,8 +23,9 @@ def display_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, models.Model):
-        return str(value)
+    if isinstance(value, models.Model) and getattr(value, "record_type", "") and hasattr(value, "public_id"):
+        # A linked business record: kept with its id, so that a reader who may not see it is not told its name.
+        return {"ref": value._meta.label_lower, "id": value.public_id, "name": str(value)}
     return str(value)
 
 
@@ -38,10 +41,11 @@ def history_record(
     )
 
 
-def history_for(record: models.Model, *, limit: int = 100) -> list[HistoryEntry]:
-    """The newest entries of one record's history, with their actors, in one query.
+def history_for(record: models.Model, *, user: Any, limit: int = 100) -> list[HistoryEntry]:
+    """The newest entries of one record's history, with their actors, as `user` may read them.
 
     Each entry gets `rows`: (field label, old, new) as a person reads them, choices shown by label.
+    A linked record the user may not see shows as hidden: one more query, only when links changed.
     """
     content_type = ContentType.objects.get_for_model(record, for_concrete_model=True)
     entries = list(
@@ -49,10 +53,39 @@ def history_for(record: models.Model, *, limit: int = 100) -> list[HistoryEntry]
         .select_related("actor")
         .order_by("-at", "-id")[:limit]
     )
+    visible = _visible_refs(user, entries)
+    model = type(record)
     for entry in entries:
-        entry.rows = [(*_label(type(record), name, old), _label(type(record), name, new)[1])
-                      for name, (old, new) in entry.changes.items()]
+        entry.rows = []
+        for name, (old, new) in entry.changes.items():
+            label, before = _label(model, name, _shown(old, visible))
+            entry.rows.append((label, before, _label(model, name, _shown(new, visible))[1]))
     return entries
+
+
+def _is_ref(value: Any) -> bool:
+    return isinstance(value, dict) and "ref" in value
+
+
+def _visible_refs(user: Any, entries: list[HistoryEntry]) -> set[tuple[str, str]]:
+    wanted: dict[str, set[str]] = {}
+    for entry in entries:
+        for values in entry.changes.values():
+            for value in values:
+                if _is_ref(value):
+                    wanted.setdefault(value["ref"], set()).add(value["id"])
+    visible: set[tuple[str, str]] = set()
+    for label, ids in wanted.items():
+        linked = apps.get_model(label)
+        found = linked.objects.visible_to(user).filter(public_id__in=ids).values_list("public_id", flat=True)
+        visible.update((label, public_id) for public_id in found)
+    return visible
+
+
+def _shown(value: Any, visible: set[tuple[str, str]]) -> Any:
+    if not _is_ref(value):
+        return value
+    return value["name"] if (value["ref"], value["id"]) in visible else _("(hidden)")
 
 
 def _label(model: type[models.Model], name: str, value: Any) -> tuple[str, Any]:

@@ -73,14 +73,14 @@ def account_detail(*, user: Any, public_id: str) -> dict[str, Any]:
         "parent": parent,
         "contacts": contacts,
         "children": children,
-        "history": history_for(account),
+        "history": history_for(account, user=user),
     }
 
 
 def contact_detail(*, user: Any, public_id: str) -> dict[str, Any]:
     contact = contact_get(user=user, public_id=public_id)
     account = contact.account if record_visible(user, contact.account) else None
-    return {"contact": contact, "account": account, "history": history_for(contact)}
+    return {"contact": contact, "account": account, "history": history_for(contact, user=user)}
 
 
 def account_choices(*, user: Any) -> QuerySet[Account]:

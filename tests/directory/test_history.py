@@ -14,12 +14,12 @@ pytestmark = pytest.mark.django_db
 
 
 def kinds(record) -> list[str]:
-    return [entry.kind for entry in reversed(history_for(record))]
+    return [entry.kind for entry in reversed(history_for(record, user=record.owner))]
 
 
 def test_create_records_who_and_the_initial_values(personas):
     account = services.account_create(actor=personas.owner, data={"name": "Acme", "industry": "Tools"})
-    (entry,) = history_for(account)
+    (entry,) = history_for(account, user=personas.admin)
     assert entry.kind == "created" and entry.actor == personas.owner
     assert entry.changes["name"] == [None, "Acme"]
     assert entry.changes["industry"] == [None, "Tools"]
@@ -30,7 +30,7 @@ def test_update_records_old_and_new_values_of_changed_fields_only(personas):
     account = services.account_create(actor=personas.owner, data={"name": "Acme", "industry": "Tools"})
     services.account_update(actor=personas.manager, account=account, version=1,
                             data={"name": "Acme Ltd", "industry": "Tools", "stage": "mature"})
-    entry = history_for(account)[0]
+    entry = history_for(account, user=personas.admin)[0]
     assert entry.kind == "updated" and entry.actor == personas.manager
     assert entry.changes["name"] == ["Acme", "Acme Ltd"]
     assert entry.changes["stage"] == ["", "mature"]
@@ -49,7 +49,8 @@ def test_an_update_that_changes_nothing_writes_nothing(personas):
 def test_owner_change_is_recorded_by_name(personas):
     account = services.account_create(actor=personas.owner, data={"name": "Acme"})
     services.account_update(actor=personas.manager, account=account, version=1, data={"owner": personas.teammate})
-    assert history_for(account)[0].changes["owner"] == [personas.owner.display_name, personas.teammate.display_name]
+    changes = history_for(account, user=personas.admin)[0].changes
+    assert changes["owner"] == [personas.owner.display_name, personas.teammate.display_name]
 
 
 def test_delete_and_restore_are_recorded(personas):
@@ -57,7 +58,7 @@ def test_delete_and_restore_are_recorded(personas):
     services.account_delete(actor=personas.owner, account=account)
     services.account_restore(actor=personas.manager, account=account)
     assert kinds(account) == ["created", "deleted", "restored"]
-    assert history_for(account)[0].actor == personas.manager
+    assert history_for(account, user=personas.admin)[0].actor == personas.manager
 
 
 def test_contact_history(personas):
@@ -66,14 +67,14 @@ def test_contact_history(personas):
     services.contact_delete(actor=personas.owner, contact=contact)
     services.contact_restore(actor=personas.owner, contact=contact)
     assert kinds(contact) == ["created", "updated", "deleted", "restored"]
-    assert history_for(contact)[2].changes == {"title": ["", "CEO"]}
+    assert history_for(contact, user=personas.admin)[2].changes == {"title": ["", "CEO"]}
 
 
 def test_a_refused_change_writes_no_history(personas, api_for):
     account = AccountFactory(owner=personas.owner)
     api_for(personas.teammate).patch(f"accounts/{account.public_id}", {"version": 1, "name": "X"})
     api_for(personas.owner).patch(f"accounts/{account.public_id}", {"version": 9, "name": "X"})
-    assert history_for(account) == []
+    assert history_for(account, user=personas.admin) == []
 
 
 def test_api_changes_are_attributed_to_the_token_owner(personas, api_for):
@@ -81,7 +82,7 @@ def test_api_changes_are_attributed_to_the_token_owner(personas, api_for):
     api_for(personas.manager).patch(f"accounts/{body['id']}", {"version": 1, "phone": "+47 1234"})
     from rapport.directory.models import Account
 
-    actors = [e.actor for e in reversed(history_for(Account.objects.get(public_id=body["id"])))]
+    actors = [e.actor for e in reversed(history_for(Account.objects.get(public_id=body["id"]), user=personas.admin))]
     assert actors == [personas.owner, personas.manager]
 
 
@@ -120,3 +121,20 @@ def test_an_address_only_change_is_in_the_history_and_bumps_the_version(personas
                             addresses=[{"kind": "billing", "city": "Bergen"}])
     account.refresh_from_db()
     assert account.version == 2
+
+
+def test_history_hides_the_name_of_a_linked_account_the_reader_may_not_see(personas):
+    from tests.factories import AccountFactory as Accounts
+
+    hidden = Accounts(owner=personas.outsider, visibility="private", name="Secret Holdings")
+    shown = Accounts(owner=personas.owner, visibility="everyone", name="Open Parent")
+    account = services.account_create(actor=personas.admin, data={"name": "Child", "owner": personas.owner})
+    account = services.account_update(actor=personas.admin, account=account, version=1, data={"parent": hidden})
+    services.account_update(actor=personas.admin, account=account, version=2, data={"parent": shown})
+    rows = [row for entry in history_for(account, user=personas.owner) for row in entry.rows]
+    assert ("Parent account", "Secret Holdings", "Open Parent") not in rows
+    assert ("Parent account", "(hidden)", "Open Parent") in rows
+    admin_rows = [row for entry in history_for(account, user=personas.admin) for row in entry.rows]
+    assert ("Parent account", "Secret Holdings", "Open Parent") in admin_rows
+    page = client_for(personas.owner).get(f"/accounts/{account.public_id}/").content.decode()
+    assert "Secret Holdings" not in page

@@ -1,0 +1,226 @@
+"""The data the matrix runs on, its HTTP clients, and snapshots of the database.
+
+The `Cast` is built once per test module, inside a transaction that is rolled
+back at the end (tests/test_permission_matrix.py, fixture `cast`); each test
+runs in a savepoint inside it, as Django's TestCase.setUpTestData does. It holds
+the personas of tests/conftest.py (built the same way, checked against rules.py
+by tests/permissions/test_personas.py), a signed-in session and an API token
+per persona, and the "subjects" routes act on: for each visibility, records
+owned by `owner`; a token of the owner's; a user, a team and a role.
+
+A `World` is one case's view of the cast: its visibility picks the subject.
+A new record type adds a builder to RECORD_SUBJECTS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.test import Client
+from django.test.client import ClientHandler
+
+from rapport.core.access import forget_access
+from rapport.core.models import ApiToken, HistoryEntry, Role, RolePermission, Team, User
+from rapport.core.services import token_create
+from rapport.directory import services as directory
+from rapport.directory.models import Account, Address, Attribute, Contact
+from tests.conftest import Personas
+from tests.factories import TeamFactory, UserFactory
+from tests.permissions.rules import VISIBILITIES
+
+# One request handler for every client of the process: a new Client loads the middleware again,
+# and WhiteNoise then indexes every static file, which costs more than the request itself.
+_HANDLERS = {False: ClientHandler(enforce_csrf_checks=False), True: ClientHandler(enforce_csrf_checks=True)}
+
+
+def new_client(*, enforce_csrf: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=enforce_csrf)
+    client.handler = _HANDLERS[enforce_csrf]
+    return client
+
+
+def build_personas() -> Personas:
+    """The personas exactly as tests/conftest.py builds them (its fixture is per test; this is per module)."""
+    team_a = TeamFactory(name="Team A")
+    team_b = TeamFactory(name="Team B")
+    manager = UserFactory(username="manager", role_slugs="manager")
+    team_a.manager = manager
+    team_a.save()
+    return Personas(
+        owner=UserFactory(username="owner", team=team_a, role_slugs="sales"),
+        teammate=UserFactory(username="teammate", team=team_a, role_slugs="sales"),
+        outsider=UserFactory(username="outsider", team=team_b, role_slugs="sales"),
+        manager=manager,
+        viewer=UserFactory(username="viewer", team=team_a, role_slugs="read-only"),
+        admin=UserFactory(username="admin", role_slugs="admin"),
+        marketer=UserFactory(username="marketer", team=team_a, role_slugs="marketing"),
+    )
+
+
+def describe_personas(personas: Personas) -> dict[str, tuple]:
+    """What rules.persona_facts states, read from the database (team "A" is "Team A")."""
+    def short(team: Any) -> str | None:
+        return team.name.removeprefix("Team ") if team is not None else None
+
+    return {
+        name: (
+            sorted(user.roles.values_list("slug", flat=True)),
+            short(user.team),
+            sorted(short(team) for team in user.managed_teams.all()),
+            user.is_superuser or user.is_staff,
+        )
+        for name, user in personas.all().items()
+    }
+
+
+# --- Subjects ------------------------------------------------------------------------------------
+
+
+def _account(personas: Personas, visibility: str, *, deleted: bool = False) -> Account:
+    owner = personas.owner
+    account = directory.account_create(
+        actor=owner,
+        data={"name": f"Subject account {visibility}{' gone' if deleted else ''}", "industry": "Tools",
+              "visibility": visibility, "remarks": "region=north"},
+        addresses=[{"city": "Oslo"}],
+    )
+    if deleted:
+        directory.account_delete(actor=owner, account=account)
+    return Account.objects.get(pk=account.pk)
+
+
+def _contact(personas: Personas, visibility: str, *, deleted: bool = False) -> Contact:
+    owner = personas.owner
+    contact = directory.contact_create(
+        actor=owner,
+        data={"first_name": "Pat", "last_name": f"Subject {visibility}{' gone' if deleted else ''}",
+              "title": "Buyer", "visibility": visibility, "remarks": "region=north"},
+        addresses=[{"city": "Oslo"}],
+    )
+    if deleted:
+        directory.contact_delete(actor=owner, contact=contact)
+    return Contact.objects.get(pk=contact.pk)
+
+
+# Business records owned by `owner`, one per visibility.
+RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {
+    "account": _account,
+    "deleted account": lambda p, v: _account(p, v, deleted=True),
+    "contact": _contact,
+    "deleted contact": lambda p, v: _contact(p, v, deleted=True),
+}
+# Everything else a URL can name.
+OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {
+    "owner's token": lambda p: token_create(user=p.owner, name="Owner's script").token,
+    "user": lambda p: p.teammate,
+    "team": lambda p: p.owner.team,
+    "role": lambda p: Role.objects.get(slug="sales"),
+}
+
+
+@dataclass
+class Cast:
+    personas: Personas
+    subjects: dict[tuple[str, str | None], Any]
+    sessions: dict[str, str]  # persona -> session cookie value
+    tokens: dict[str, str]  # persona -> API token
+
+    def records(self, kind: str) -> list[tuple[str, str, Any, bool]]:
+        """The business records of the cast: (owner persona, visibility, record, deleted)."""
+        return [("owner", visibility, record, subject.startswith("deleted"))
+                for (subject, visibility), record in self.subjects.items()
+                if subject.removeprefix("deleted ") == kind]
+
+
+def build_cast() -> Cast:
+    personas = build_personas()
+    subjects: dict[tuple[str, str | None], Any] = {}
+    for visibility in VISIBILITIES:
+        for kind, build in RECORD_SUBJECTS.items():
+            subjects[kind, visibility] = build(personas, visibility)
+    for kind, build_other in OTHER_SUBJECTS.items():
+        subjects[kind, None] = build_other(personas)
+    sessions, tokens = {}, {}
+    for name, user in personas.all().items():
+        client = new_client()
+        client.force_login(user)
+        sessions[name] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        tokens[name] = token_create(user=user, name="matrix").plaintext
+    return Cast(personas=personas, subjects=subjects, sessions=sessions, tokens=tokens)
+
+
+class World:
+    """One case's view of the cast: its personas, its subject, its clients."""
+
+    def __init__(self, cast: Cast, visibility: str | None = None) -> None:
+        self.cast = cast
+        self.personas = cast.personas
+        self.visibility = visibility or "everyone"
+        for user in self.personas.all().values():
+            forget_access(user)  # rights are cached on the user object; the cast outlives a test
+
+    def user(self, persona: str) -> User:
+        return getattr(self.personas, persona)
+
+    def subject(self, kind: str) -> Any:
+        if kind in RECORD_SUBJECTS:
+            return self.cast.subjects[kind, self.visibility]
+        return self.cast.subjects[kind, None]
+
+    # --- HTTP ----------------------------------------------------------------------
+
+    def page(self, persona: str | None, method: str, url: str, data: dict | None = None, *,
+             enforce_csrf: bool = False) -> Any:
+        client = self.session_client(persona, enforce_csrf=enforce_csrf)
+        if method == "GET":
+            return client.get(url, data or {})
+        if method == "POST":
+            return client.post(url, data or {})
+        return client.generic(method, url)
+
+    def session_client(self, persona: str | None, *, enforce_csrf: bool = False) -> Client:
+        """A browser: signed in as the persona (anonymous for None)."""
+        client = new_client(enforce_csrf=enforce_csrf)
+        if persona is not None:
+            client.cookies[settings.SESSION_COOKIE_NAME] = self.cast.sessions[persona]
+        return client
+
+    def api(self, persona: str | None, method: str, url: str, body: dict | None = None,
+            query: dict | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.cast.tokens[persona]}"} if persona is not None else {}
+        if query:
+            url = f"{url}?{urlencode(query, doseq=True)}"
+        client = new_client()
+        if body is None:
+            return client.generic(method, url, headers=headers)
+        return client.generic(method, url, data=json.dumps(body), content_type="application/json", headers=headers)
+
+    # --- The database --------------------------------------------------------------
+
+    @staticmethod
+    def snapshot() -> dict[str, Any]:
+        """Every row a write could touch, field by field (small: a case holds a few dozen rows)."""
+        return {
+            "accounts": list(Account.objects.order_by("pk").values()),
+            "contacts": list(Contact.objects.order_by("pk").values()),
+            "addresses": list(Address.objects.order_by("pk").values()),
+            "attributes": list(Attribute.objects.order_by("pk").values()),
+            "history": list(HistoryEntry.objects.order_by("pk").values_list("pk", flat=True)),
+            "users": list(User.objects.order_by("pk").values(
+                "pk", "public_id", "username", "password", "first_name", "last_name", "email", "time_zone",
+                "team_id", "is_active", "is_staff", "is_superuser")),
+            "user_roles": sorted(User.roles.through.objects.values_list("user_id", "role_id")),
+            "teams": list(Team.objects.order_by("pk").values()),
+            "roles": list(Role.objects.order_by("pk").values()),
+            "role_permissions": list(RolePermission.objects.order_by("pk").values()),
+            "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user_id", "name", "prefix", "revoked_at")),
+        }
+
+
+def changed_tables(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return [name for name in before if before[name] != after[name]]
