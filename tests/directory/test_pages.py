@@ -392,3 +392,24 @@ def test_html_in_names_is_escaped_on_every_page(personas):
         assert "<script>alert" not in page, url
         assert "&lt;script&gt;" in page, url
     assert "<b>" not in client.get(f"/accounts/{account.public_id}/").content.decode()
+
+
+def test_the_list_total_loads_after_the_rows_and_caps_at_a_thousand(personas):
+    from rapport.directory.models import Account as AccountModel
+
+    client = client_for(personas.owner)
+    page = client.get("/accounts/?q=acc").content.decode()
+    assert 'hx-get="?q=acc&amp;part=count"' in page  # the page asks for its count once the rows are shown
+    AccountFactory.create_batch(3, owner=personas.owner, name="Acme Mills")
+    fragment = client.get("/accounts/?q=acme&part=count").content.decode()
+    assert "3 found" in fragment and 'id="results-status"' in fragment
+    accounts = [AccountModel(name=f"Bulk {i:04d}", owner=personas.owner, visibility="everyone")
+                for i in range(1001)]
+    for account in accounts:
+        account.derive()
+    AccountModel.objects.bulk_create(accounts)
+    assert "1,000+ found" in client.get("/accounts/?q=bulk&part=count").content.decode()
+    AccountFactory(owner=personas.owner, name="Acme Private", visibility="private")
+    assert "4 found" in client.get("/accounts/?q=acme&part=count").content.decode()
+    outsider_view = client_for(personas.outsider).get("/accounts/?q=acme&part=count").content.decode()
+    assert "3 found" in outsider_view  # the private one is not counted for someone who may not see it
