@@ -73,6 +73,7 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
         api_headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         prefixes = ["an", "be", "mü", "sch", "ta", "ga", "pe", "ol", "ja", "ro"]
         counter = iter(range(10**9))
+        nonce = f"{time.time_ns():x}"  # a reused data set holds the contacts of earlier runs
 
         def pick(rng: random.Random) -> tuple[str, str, bytes | None, dict[str, str]]:
             roll = rng.random()
@@ -89,7 +90,7 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
                                                                 "HX-Target": "results"}
             if roll < 0.95:
                 n = next(counter)
-                body = json.dumps({"last_name": f"Loadtest {n}", "email": f"load{n}-{rng.random()}@load.example"})
+                body = json.dumps({"last_name": f"Loadtest {n}", "email": f"load{n}.{nonce}@load.example"})
                 return "POST", "/api/v1/contacts", body.encode(), api_headers
             return "GET", "/api/v1/accounts?limit=50&ordering=-updated_at", None, api_headers
 

@@ -38,11 +38,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     _django()
-    from rapport.demo import demo_exists, load_demo
+    from rapport.demo import demo_exists, demo_logins, load_demo
 
     if demo_exists():
         # Loading twice would duplicate every record and reset the demo passwords.
         print("Demo data is already loaded.")
+        print(demo_logins())
         return 0
     load_demo(progress=True)
     return 0

@@ -46,6 +46,13 @@ LAST_NAMES = ["Andersson", "Berg", "Castillo", "Dubois", "Eriksen", "Fischer", "
 TITLES = ["CEO", "Buyer", "Head of Purchasing", "Office Manager", "CTO", "Accountant", "Sales Lead", ""]
 
 
+def demo_logins() -> str:
+    """What `make run` prints: who can sign in, and with which password."""
+    names = ", ".join(username for username, *_rest in DEMO_USERS)
+    return (f"Sign in at /login/ as one of {names} "
+            f"with the password {settings.RAPPORT_DEMO_PASSWORD!r} (as set when the demo was loaded).")
+
+
 def demo_exists() -> bool:
     return User.objects.filter(username="admin").exists()
 
@@ -130,6 +137,6 @@ def load_demo(*, progress: bool = False, seed: int = 42) -> dict[str, int]:
         )
         _progress("contacts", index + 1, total_contacts, progress)
     if progress:
-        print(f"Demo company loaded. Sign in as admin, manager, sales1, sales2, support1, support2, marketing "
-              f"or viewer with the password {password!r}.")
+        print("Demo company loaded.")
+        print(demo_logins())
     return {"users": len(users), "accounts": total_accounts, "contacts": total_contacts}

@@ -1,14 +1,25 @@
 """The permission matrix: every route, for every persona, anonymous and signed in.
 
-- Every route Django knows (pages, the admin, the API) has an entry in
-  tests/permissions/routes.py; a new route without one fails here, by name.
-- Anonymous visitors get the sign-in page (pages) or 401 JSON (API), except on
-  the reviewed allow-list.
+The registry is tests/permissions/routes.py; who may do what is stated in
+tests/permissions/rules.py; the data is built once per module (world.py).
+
+- Every route Django knows (pages, the admin, the API) has an entry in the
+  registry; a new route without one fails here, by name, and so does an entry
+  whose route is gone.
+- Anonymous visitors, and users since deactivated, get the sign-in page (pages)
+  or 401 JSON (API), except on the reviewed allow-list; revoked or made-up API
+  tokens get 401.
 - Each persona gets, for a record owned by `owner` that is private, team or
-  everyone, what the rules say: 404 where they may not see it, 403 where they
-  may see but not do it; a denied write leaves the database as it was.
-- Lists carry exactly the records a user may see, and no name or id of others.
+  everyone, what the rules say: 404 where they may not see it (in the API with
+  the very body of a missing record), 403 where they may see but not do it; a
+  denied write leaves the database as it was, an allowed one changes it.
+- A deleted record answers 404 on every route about a live one.
+- Lists, pickers and record pages carry exactly what the user may see, and no
+  name or id of a record they may not see (linked records and history included);
+  neither do duplicate warnings.
+- Writes from a browser session need the CSRF token.
 - Extra fields sent to write endpoints never change what the caller may not change.
+- The Django admin is for staff only.
 """
 
 from __future__ import annotations
@@ -513,6 +524,39 @@ def test_the_account_picker_never_offers_a_hidden_account(cast):
             text = world.page(persona, "GET", url, params).content.decode()
             visible = sees(persona, "owner", "private")
             assert (hidden.public_id in text) == visible, (persona, params)
+
+
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if CREATE[p] == OK])
+def test_duplicate_warnings_never_reveal_a_hidden_record(cast, persona):
+    """Creating a record with the email or website of one the user may not see is no duplicate to them:
+    the warning (409, the form's list) would tell them it exists."""
+    world = World(cast)
+    owner = world.user("owner")
+    hidden_account = services.account_create(actor=owner, data={
+        "name": "Hidden Duplicate Co", "email": "deals@hidden.test", "website": "https://hidden.test",
+        "visibility": "private"})
+    hidden_contact = services.contact_create(actor=owner, data={
+        "last_name": "Hidden Duplicate", "email": "pat@hidden.test", "visibility": "private"})
+    visible = sees(persona, "owner", "private")
+    attempts = [
+        ("account", hidden_account, "POST /api/v1/accounts", {"name": "Another Co", "email": "deals@hidden.test"}),
+        ("account", hidden_account, "POST /api/v1/accounts", {"name": "Another Co", "website": "hidden.test"}),
+        ("contact", hidden_contact, "POST /api/v1/contacts", {"last_name": "Another", "email": "pat@hidden.test"}),
+    ]
+    for kind, hidden, key, data in attempts:
+        api_route, page_route = REGISTRY[key], REGISTRY[f"{kind}_create"]
+        form = {**page_route.calls[1].body(world, persona), **data}
+        for route, call, body, created in ((api_route, api_route.calls[0], data, 201),
+                                           (page_route, page_route.calls[1], form, 302)):
+            with transaction.atomic():  # each attempt on its own: one that succeeds is undone
+                answer = _send(world, route, call, persona, route.url(world), body)
+                transaction.set_rollback(True)
+            text = answer.content.decode()
+            if visible:
+                assert answer.status_code == 409 and hidden.public_id in text, (persona, key, data)
+            else:
+                assert answer.status_code == created, (persona, key, data, answer.status_code)
+                assert hidden.public_id not in text and _label(hidden) not in text, (persona, key, data)
 
 
 # --- Extra fields on every write endpoint ---------------------------------------------------------

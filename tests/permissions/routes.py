@@ -23,8 +23,13 @@ Each entry says:
   for the test that lists carry exactly what the user may see.
 
 Adding a feature: one `page(...)` per URL name and one `api(...)` per operation,
-with the table that states who may do it. Where the matrix finds a real bug,
-mark the single case in KNOWN_BUGS (strict xfail) and report it.
+with the table that states who may do it (or a new table in rules.py), and a
+subject builder in world.py for a new kind of record. From these entries the
+module derives, with nothing more to write: the anonymous and deactivated-user
+checks, every persona x visibility case, the CSRF check and the extra-field
+checks of every call that `writes`, the 404 for deleted records on routes about
+a record, and the list checks of every route with `lists`. Where the matrix
+finds a real bug, mark the single case in KNOWN_BUGS (strict xfail) and report it.
 """
 
 from __future__ import annotations
@@ -53,7 +58,6 @@ Expect = Mapping[str, int | tuple[int, ...]]
 Body = Callable[[World, str], dict[str, Any]]  # (world, acting persona) -> form data or JSON body
 
 ADMIN_NAMESPACE = "admin"
-API_PREFIX = "/api/v1"
 STATIC_URL = "/static/rapport/rapport.css"  # served by whitenoise before the URL resolver: public like all static
 
 # The reviewed allow-list: routes an anonymous visitor may use, and why.
@@ -72,13 +76,7 @@ class Call:
     expect: Expect
     body: Body | None = None
     writes: bool = False
-    version: bool = False  # the request carries the subject's version
-
-    @property
-    def ok(self) -> int:
-        """The status of an allowed call (the most common success status of the table)."""
-        statuses = [s for cell in self.expect.values() for s in (cell if isinstance(cell, tuple) else (cell,))]
-        return max((s for s in statuses if s < 400), key=statuses.count, default=0)
+    version: bool = False  # the request carries the subject's version (the form's field, DELETE's query)
 
 
 @dataclass(frozen=True)
