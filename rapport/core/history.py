@@ -55,12 +55,27 @@ def history_for(record: models.Model, *, user: Any, limit: int = 100) -> list[Hi
     )
     visible = _visible_refs(user, entries)
     model = type(record)
+    linked_fields = _linked_record_fields(model)
     for entry in entries:
         entry.rows = []
         for name, (old, new) in entry.changes.items():
+            if name in linked_fields:
+                old, new = _legacy_link(old), _legacy_link(new)
             label, before = _label(model, name, _shown(old, visible))
             entry.rows.append((label, before, _label(model, name, _shown(new, visible))[1]))
     return entries
+
+
+def _linked_record_fields(model: type[models.Model]) -> set[str]:
+    """Foreign keys to business records (which carry visibility), as opposed to users or choices."""
+    return {field.name for field in model._meta.get_fields()
+            if isinstance(field, models.ForeignKey) and getattr(field.related_model, "record_type", "")}
+
+
+def _legacy_link(value: Any) -> Any:
+    # Entries written before links were kept with their ids hold a bare name; nobody can check who
+    # may see it, so it is shown as hidden.
+    return {"ref": "", "id": "", "name": value} if isinstance(value, str) and value else value
 
 
 def _is_ref(value: Any) -> bool:

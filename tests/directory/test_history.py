@@ -138,3 +138,11 @@ def test_history_hides_the_name_of_a_linked_account_the_reader_may_not_see(perso
     assert ("Parent account", "Secret Holdings", "Open Parent") in admin_rows
     page = client_for(personas.owner).get(f"/accounts/{account.public_id}/").content.decode()
     assert "Secret Holdings" not in page
+
+
+def test_a_linked_name_stored_without_its_id_is_shown_as_hidden(personas):
+    account = services.account_create(actor=personas.owner, data={"name": "Child"})
+    HistoryEntry.objects.create(content_type=HistoryEntry.objects.get().content_type, object_id=account.pk,
+                                kind="updated", actor=personas.owner, changes={"parent": ["", "Old Secret Ltd"]})
+    rows = [row for entry in history_for(account, user=personas.owner) for row in entry.rows]
+    assert ("Parent account", "", "(hidden)") in rows
