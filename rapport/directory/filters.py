@@ -105,13 +105,14 @@ def _prefix_q(field_name: str, text: str) -> Q:
 
 # An attribute matching at most this many records is filtered as "id IN (matches)"; a commoner one as
 # "EXISTS (a match for this row)", so the list can walk its sort index and stop after one page.
-RARE_ATTRIBUTE = 2000
+RARE_ATTRIBUTE = 500
 _DOMAIN = re.compile(r"^[\w-]+(\.[\w-]+)+$")
 
 
 def _attribute_filter(link: str, key: str, value: str) -> Q | Exists:
-    matches = Attribute.objects.filter(key=key, value=value, **{f"{link}__isnull": False})
-    if matches.values("pk")[: RARE_ATTRIBUTE + 1].count() <= RARE_ATTRIBUTE:
+    matches = Attribute.objects.filter(key=key, value=value, **{f"{link}__isnull": False}).order_by()
+    # Ordered by the index's last column so both databases read the (key, value, record) index, not the table.
+    if matches.order_by(f"{link}_id").values(f"{link}_id")[: RARE_ATTRIBUTE + 1].count() <= RARE_ATTRIBUTE:
         return Q(pk__in=matches.values(f"{link}_id"))
     return Exists(Attribute.objects.filter(key=key, value=value, **{link: OuterRef("pk")}))
 

@@ -165,8 +165,12 @@ class Address(models.Model):
 class Attribute(models.Model):
     """A key=value pair parsed from the remarks of an account or a contact, for filtering and search."""
 
-    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="attributes")
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="attributes")
+    # Indexed both ways: (key, value, record) finds the records with an attribute, (record, key, value)
+    # answers "does this record have it?" from the index alone, for lists that walk their sort order.
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="attributes",
+                                db_index=False)
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="attributes",
+                                db_index=False)
     key = models.CharField(max_length=50)
     value = models.CharField(max_length=200)
 
@@ -175,6 +179,8 @@ class Attribute(models.Model):
         indexes = [
             models.Index(fields=["key", "value", "account"], name="attribute_account_idx"),
             models.Index(fields=["key", "value", "contact"], name="attribute_contact_idx"),
+            models.Index(fields=["account", "key", "value"], name="attribute_of_account_idx"),
+            models.Index(fields=["contact", "key", "value"], name="attribute_of_contact_idx"),
         ]
 
     def __str__(self) -> str:
