@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.db.models import BigIntegerField, BooleanField, CharField, F, Q, Value
+from django.db import connection, models
+from django.db.models import Q
 from django.http import Http404
 
 from rapport.core.models import SCOPE_RANK, Action, Scope, Visibility
@@ -88,42 +88,15 @@ def forget_access(user: Any) -> None:
 
 
 def _resolve(user: User) -> Access:
-    """One query (a UNION ALL) for the user's roles with their overrides and the colleagues they reach.
-
-    It runs on every request, so it is worth the one query instead of two.
-    """
-    from rapport.core.models import Role, User
-
+    """The user's rights from one query (a UNION ALL) of their roles, overrides and colleagues."""
     scope_fields = [f"{action}_scope" for action in Action.values]
-    text = CharField()
-    number = BigIntegerField()
-    roles = Role.objects.filter(users=user).order_by().annotate(
-        row_kind=Value("role", output_field=text),
-        colleague_team=Value(None, output_field=number),
-        colleague_manager=Value(None, output_field=number),
-    ).values_list(
-        "row_kind", "id", "is_admin", *scope_fields, "permissions__record_type", "permissions__action",
-        "permissions__scope", "colleague_team", "colleague_manager",
-    )
-    colleagues_q = Q(team__manager=user)
-    if user.team_id:
-        colleagues_q |= Q(team_id=user.team_id)
-    colleagues = User.objects.filter(colleagues_q).order_by().annotate(
-        row_kind=Value("user", output_field=text),
-        no_admin=Value(False, output_field=BooleanField()),
-        **{f"no_{name}": Value(None, output_field=text) for name in [*scope_fields, "type", "action", "scope"]},
-        colleague_team=F("team_id"),
-        colleague_manager=F("team__manager_id"),
-    ).values_list(
-        "row_kind", "id", "no_admin", *[f"no_{name}" for name in scope_fields], "no_type", "no_action", "no_scope",
-        "colleague_team", "colleague_manager",
-    )
+    rows = _rights_rows(user)
     role_defaults: dict[int, dict[str, str]] = {}
     role_overrides: dict[tuple[str, str], dict[int, str]] = {}
     team_ids: set[int] = set()
     managed_ids: set[int] = set()
     is_admin = user.is_superuser
-    for kind, row_id, row_admin, *rest in roles.union(colleagues, all=True):
+    for kind, row_id, row_admin, *rest in rows:
         scopes, (record_type, action, scope, team_id, manager_id) = rest[: len(scope_fields)], rest[len(scope_fields):]
         if kind == "role":
             role_defaults[row_id] = dict(zip(Action.values, scopes, strict=True))
@@ -154,6 +127,41 @@ def _resolve(user: User) -> Access:
         default_scopes=defaults,
         overrides=overrides,
     )
+
+
+def _rights_sql() -> str:
+    """The rights query, written once: it runs on every request, and building it with the ORM
+    cost more than running it."""
+    from rapport.core.models import Role, RolePermission, Team, User
+
+    q = connection.ops.quote_name
+    role, perm, team, user = (m._meta.db_table for m in (Role, RolePermission, Team, User))
+    through = User.roles.through._meta.db_table
+    scopes = ", ".join(f"r.{q(f'{action}_scope')}" for action in Action.values)
+    nulls = ", ".join(["NULL"] * len(Action.values))
+    # Only quoted table and column names from the models go into the text; values are parameters.
+    return (
+        f"SELECT 'role', r.{q('id')}, r.{q('is_admin')}, {scopes}, p.{q('record_type')}, p.{q('action')}, "  # noqa: S608
+        f"p.{q('scope')}, NULL, NULL FROM {q(role)} r JOIN {q(through)} ur ON ur.{q('role_id')} = r.{q('id')} "
+        f"LEFT JOIN {q(perm)} p ON p.{q('role_id')} = r.{q('id')} WHERE ur.{q('user_id')} = %s "
+        f"UNION ALL "
+        f"SELECT 'user', u.{q('id')}, NULL, {nulls}, NULL, NULL, NULL, u.{q('team_id')}, t.{q('manager_id')} "
+        f"FROM {q(user)} u JOIN {q(team)} t ON t.{q('id')} = u.{q('team_id')} "
+        f"WHERE t.{q('manager_id')} = %s OR u.{q('team_id')} = %s"
+    )
+
+
+def _rights_rows(user: User) -> list[tuple[Any, ...]]:
+    """The user's roles with their overrides, and the colleagues their team rights reach: one query."""
+    sql = _RIGHTS_SQL.get(connection.vendor)
+    if sql is None:
+        sql = _RIGHTS_SQL[connection.vendor] = _rights_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.id, user.id, user.team_id])
+        return cursor.fetchall()
+
+
+_RIGHTS_SQL: dict[str, str] = {}
 
 
 def visibility_q(user: Any, record_type: str, *, owner_field: str = "owner_id") -> Q | None:
