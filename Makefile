@@ -31,6 +31,7 @@ run: install
 
 lint: install-test
 	$(BIN)/ruff check .
+	RAPPORT_VAR_DIR=$(CURDIR)/var/test $(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=rapport.settings RAPPORT_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m django check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=rapport.settings RAPPORT_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m django makemigrations --check --dry-run
 

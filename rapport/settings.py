@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -99,9 +100,9 @@ SQLITE_OPTIONS = {
 }
 
 
-def _database(url: str) -> dict:
+def _database(url: str) -> dict[str, Any]:
     try:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60)))
     except Exception as exc:  # dj_database_url raises several types for a bad URL
         raise ConfigurationError(f"DATABASE_URL is not a database URL Rapport understands: {exc}") from exc
     if config["ENGINE"] == "django.db.backends.sqlite3":

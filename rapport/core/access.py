@@ -213,6 +213,10 @@ def record_visible(user: Any, record: Any) -> bool:
     return seen
 
 
+def _record_type(model: type[models.Model]) -> str:
+    return str(getattr(model, "record_type", ""))
+
+
 class VisibleQuerySet(models.QuerySet):
     """The queryset of every business record: `visible_to(user)` is the only way in."""
 
@@ -220,13 +224,13 @@ class VisibleQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=True)
 
     def visible_to(self, user: Any) -> VisibleQuerySet:
-        condition = visibility_q(user, self.model.record_type)
+        condition = visibility_q(user, _record_type(self.model))
         qs = self.alive()
         return qs if condition is None else qs.filter(condition)
 
     def deleted_visible_to(self, user: Any) -> VisibleQuerySet:
         """Soft-deleted records the user could see, for restoring them."""
-        condition = visibility_q(user, self.model.record_type)
+        condition = visibility_q(user, _record_type(self.model))
         qs = self.filter(deleted_at__isnull=False)
         return qs if condition is None else qs.filter(condition)
 
@@ -241,12 +245,11 @@ def access_record(
     deleted: bool = False,
 ) -> RecordT:
     """Fetch one record for a user: 404 if they may not see it, 403 if they may not do `action` to it."""
-    manager = model.objects  # type: ignore[attr-defined]
-    base = queryset if queryset is not None else manager.all()
+    base: Any = queryset if queryset is not None else model._default_manager.all()
     qs = base.deleted_visible_to(user) if deleted else base.visible_to(user)
     try:
         record = qs.get(public_id=public_id)
-    except (model.DoesNotExist, ValueError):  # type: ignore[attr-defined]
+    except (model.DoesNotExist, ValueError):
         raise Http404 from None
     if action != Action.READ:
         require(user, model.record_type, action, owner_id=record.owner_id)

@@ -23,7 +23,7 @@ def display_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, models.Model) and getattr(value, "record_type", "") and hasattr(value, "public_id"):
+    if isinstance(value, models.Model) and hasattr(value, "record_type") and hasattr(value, "public_id"):
         # A linked business record: kept with its id, so that a reader who may not see it is not told its name.
         return {"ref": value._meta.label_lower, "id": value.public_id, "name": str(value)}
     return str(value)
@@ -69,7 +69,7 @@ def history_for(record: models.Model, *, user: Any, limit: int = 100) -> list[Hi
 def _linked_record_fields(model: type[models.Model]) -> set[str]:
     """Foreign keys to business records (which carry visibility), as opposed to users or choices."""
     return {field.name for field in model._meta.get_fields()
-            if isinstance(field, models.ForeignKey) and getattr(field.related_model, "record_type", "")}
+            if isinstance(field, models.ForeignKey) and hasattr(field.related_model, "record_type")}
 
 
 def _legacy_link(value: Any) -> Any:

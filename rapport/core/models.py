@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -42,7 +43,7 @@ class Scope(models.TextChoices):
     ALL = "all", _("All records")
 
 
-SCOPE_RANK = {Scope.NONE: 0, Scope.OWN: 1, Scope.TEAM: 2, Scope.ALL: 3}
+SCOPE_RANK: dict[str, int] = {Scope.NONE: 0, Scope.OWN: 1, Scope.TEAM: 2, Scope.ALL: 3}
 
 
 class PublicIdModel(models.Model):
@@ -200,6 +201,8 @@ class HistoryEntry(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     # {field name: [old, new]} with values rendered as text
     changes = models.JSONField(default=dict)
+    # (field label, old, new) as a reader sees them; filled by history.history_for, not stored.
+    rows: list[tuple[str, Any, Any]]
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -108,13 +108,13 @@ def record_update(
     derived = record.derive()
     record.full_clean()
     now = timezone.now()
-    attnames = [model._meta.get_field(name).attname for name in [*field_changes, *derived]]
+    attnames = [model._meta.get_field(name).attname for name in [*field_changes, *derived]]  # type: ignore[union-attr]
     values = {attname: getattr(record, attname) for attname in attnames}
-    updated = model.objects.filter(pk=record.pk, version=version, deleted_at__isnull=True).update(
+    updated = model._default_manager.filter(pk=record.pk, version=version, deleted_at__isnull=True).update(
         **values, version=F("version") + 1, updated_at=now
     )
     if not updated:
-        current = model.objects.filter(pk=record.pk).values_list("version", flat=True).first()
+        current = model._default_manager.filter(pk=record.pk).values_list("version", flat=True).first()
         raise StaleVersion(current_version=current or version)
     record.version = version + 1
     record.updated_at = now
@@ -129,11 +129,11 @@ def record_delete(record: RecordT, *, actor: Any, version: int | None = None) ->
     if version is not None and version != record.version:
         raise StaleVersion(current_version=record.version)
     now = timezone.now()
-    updated = model.objects.filter(pk=record.pk, version=record.version, deleted_at__isnull=True).update(
+    updated = model._default_manager.filter(pk=record.pk, version=record.version, deleted_at__isnull=True).update(
         deleted_at=now, version=F("version") + 1, updated_at=now
     )
     if not updated:
-        current = model.objects.filter(pk=record.pk).values_list("version", flat=True).first()
+        current = model._default_manager.filter(pk=record.pk).values_list("version", flat=True).first()
         raise StaleVersion(current_version=current or record.version)
     record.deleted_at = now
     record.version += 1
@@ -146,7 +146,7 @@ def record_restore(record: RecordT, *, actor: Any) -> RecordT:
     model = type(record)
     require(actor, model.record_type, Action.DELETE, owner_id=record.owner_id)
     now = timezone.now()
-    model.objects.filter(pk=record.pk).update(deleted_at=None, version=F("version") + 1, updated_at=now)
+    model._default_manager.filter(pk=record.pk).update(deleted_at=None, version=F("version") + 1, updated_at=now)
     record.deleted_at = None
     record.version += 1
     history_record(record=record, actor=actor, kind=HistoryEntry.Kind.RESTORED)
