@@ -51,11 +51,12 @@ class UserFactory(DjangoModelFactory):
         self.roles.set(Role.objects.filter(slug__in=slugs))
 
 
-class AccountFactory(DjangoModelFactory):
-    class Meta:
-        model = Account
+class RecordFactory(DjangoModelFactory):
+    """A business record saved directly, with its derived keys, but without services or history."""
 
-    name = factory.Sequence(lambda n: f"Account {n:05d}")
+    class Meta:
+        abstract = True
+
     owner = factory.SubFactory(UserFactory)
     visibility = Visibility.EVERYONE
 
@@ -67,18 +68,16 @@ class AccountFactory(DjangoModelFactory):
         return obj
 
 
-class ContactFactory(DjangoModelFactory):
+class AccountFactory(RecordFactory):
+    class Meta:
+        model = Account
+
+    name = factory.Sequence(lambda n: f"Account {n:05d}")
+
+
+class ContactFactory(RecordFactory):
     class Meta:
         model = Contact
 
     first_name = factory.Sequence(lambda n: f"Pat{n}")
     last_name = factory.Sequence(lambda n: f"Person{n:05d}")
-    owner = factory.SubFactory(UserFactory)
-    visibility = Visibility.EVERYONE
-
-    @classmethod
-    def _create(cls, model_class, *args, **kwargs):
-        obj = model_class(*args, **kwargs)
-        obj.derive()
-        obj.save()
-        return obj
