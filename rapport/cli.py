@@ -38,14 +38,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     _django()
-    from rapport.demo import demo_exists, demo_logins, load_demo
+    from rapport.demo import DemoConflict, demo_exists, demo_logins, load_demo
 
     if demo_exists():
         # Loading twice would duplicate every record and reset the demo passwords.
         print("Demo data is already loaded.")
         print(demo_logins())
         return 0
-    load_demo(progress=True)
+    try:
+        load_demo(progress=True)
+    except DemoConflict as exc:
+        print(f"rapport demo: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -49,12 +49,20 @@ TITLES = ["CEO", "Buyer", "Head of Purchasing", "Office Manager", "CTO", "Accoun
 def demo_logins() -> str:
     """What `make run` prints: who can sign in, and with which password."""
     names = ", ".join(username for username, *_rest in DEMO_USERS)
-    return (f"Sign in at /login/ as one of {names} "
-            f"with the password {settings.RAPPORT_DEMO_PASSWORD!r} (as set when the demo was loaded).")
+    return (f"Sign in at /login/ as one of {names} with the password {settings.RAPPORT_DEMO_PASSWORD!r} "
+            f"(the value of RAPPORT_DEMO_PASSWORD when the demo was loaded, if it was different).")
+
+
+DEMO_EMAIL_DOMAIN = "demo.rapport.invalid"
+
+
+class DemoConflict(Exception):
+    """The database already has real users with the demo's names."""
 
 
 def demo_exists() -> bool:
-    return User.objects.filter(username="admin").exists()
+    """The demo is loaded when its users are there (recognised by their addresses, not by a name like admin)."""
+    return User.objects.filter(email__endswith=f"@{DEMO_EMAIL_DOMAIN}").exists()
 
 
 def _progress(label: str, done: int, total: int, enabled: bool) -> None:
@@ -70,13 +78,19 @@ def _progress(label: str, done: int, total: int, enabled: bool) -> None:
 def load_demo(*, progress: bool = False, seed: int = 42) -> dict[str, int]:
     """Create the demo users, teams, accounts and contacts. Deterministic for a given seed."""
     rng = random.Random(seed)
+    taken = list(User.objects.filter(username__in=[u[0] for u in DEMO_USERS])
+                 .exclude(email__endswith=f"@{DEMO_EMAIL_DOMAIN}").values_list("username", flat=True))
+    if taken:
+        # Never take over (and reset the password of) a real account that shares a demo name.
+        raise DemoConflict(f"Users named {', '.join(sorted(taken))} exist and are not demo users; "
+                           "the demo company is meant for an empty database.")
     password = settings.RAPPORT_DEMO_PASSWORD
     teams = {name: Team.objects.get_or_create(name=name)[0] for name in ("Sales", "Support")}
     roles = {role.slug: role for role in Role.objects.all()}
     users: dict[str, User] = {}
     for username, first, last, role, team in DEMO_USERS:
         user, _created = User.objects.get_or_create(username=username, defaults={
-            "first_name": first, "last_name": last, "email": f"{username}@demo.rapport.invalid",
+            "first_name": first, "last_name": last, "email": f"{username}@{DEMO_EMAIL_DOMAIN}",
             "team": teams[team] if team else None, "time_zone": "Europe/Berlin",
             "is_staff": username == "admin", "is_superuser": username == "admin",
         })

@@ -5,6 +5,19 @@ from django.utils.translation import gettext_lazy as _
 from rapport.core.models import ApiToken, HistoryEntry, LoginFailure, Role, RolePermission, Team, User
 
 
+class ReadOnlyAdminMixin:
+    """For records whose writes must go through Rapport's services (rights, versions, history)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "team", "is_active", "is_staff")
@@ -14,6 +27,14 @@ class UserAdmin(BaseUserAdmin):
         (_("Rapport"), {"fields": ("team", "roles", "time_zone")}),
     )
     filter_horizontal = ("roles", "groups", "user_permissions")
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        # As in Settings: an administrator role is what opens the admin.
+        user = form.instance
+        is_staff = user.is_superuser or user.roles.filter(is_admin=True).exists()
+        if user.is_staff != is_staff:
+            User.objects.filter(pk=user.pk).update(is_staff=is_staff)
 
 
 @admin.register(Team)
@@ -40,16 +61,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(HistoryEntry)
-class HistoryEntryAdmin(admin.ModelAdmin):
+class HistoryEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "kind", "content_type", "object_id", "actor")
     list_filter = ("kind", "content_type")
     readonly_fields = ("content_type", "object_id", "kind", "actor", "at", "changes")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LoginFailure)

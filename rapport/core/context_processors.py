@@ -6,26 +6,27 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
 from rapport.core.access import access_for
 from rapport.core.models import Action
+from rapport.core.registry import nav_items
 
-# (url name, label, record type the user needs read access to, or None)
-NAVIGATION = [
-    ("account_list", _("Accounts"), "account"),
-    ("contact_list", _("Contacts"), "contact"),
-]
+
+def navigation_for(user: Any) -> list[dict[str, Any]]:
+    """The main navigation a user may use: each app registers its entries (core.registry)."""
+    if user is None or not user.is_authenticated:
+        return []
+    access = access_for(user)
+    return [
+        {"url": reverse(item.url_name), "label": item.label}
+        for item in nav_items()
+        if item.record_type is None or access.can(item.record_type, Action.READ)
+    ]
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"nav_items": [], "is_admin": False}
-    access = access_for(user)
-    items = [
-        {"url": reverse(name), "label": label, "active": request.path.startswith(reverse(name))}
-        for name, label, record_type in NAVIGATION
-        if record_type is None or access.can(record_type, Action.READ)
-    ]
-    return {"nav_items": items, "is_admin": access.is_admin}
+    items = navigation_for(user)
+    for item in items:
+        item["active"] = request.path.startswith(item["url"])
+    return {"nav_items": items, "is_admin": user is not None and access_for(user).is_admin}

@@ -28,3 +28,25 @@ def record_types() -> list[RecordType]:
 
 def record_type_choices() -> list[tuple[str, str]]:
     return [(rt.key, rt.label) for rt in record_types()]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry of the main navigation, shown to users who may read `record_type`."""
+
+    url_name: str
+    label: str
+    record_type: str | None
+    order: int
+
+
+_NAV_ITEMS: list[NavItem] = []
+
+
+def register_nav_item(url_name: str, label: str, *, record_type: str | None, order: int) -> None:
+    if all(item.url_name != url_name for item in _NAV_ITEMS):
+        _NAV_ITEMS.append(NavItem(url_name=url_name, label=label, record_type=record_type, order=order))
+
+
+def nav_items() -> list[NavItem]:
+    return sorted(_NAV_ITEMS, key=lambda item: item.order)

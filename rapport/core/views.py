@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from rapport.core import services
+from rapport.core.context_processors import navigation_for
 from rapport.core.forms import LoginForm
 
 
@@ -64,4 +65,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("account_list")
+    """The first page of the navigation the user may use (My Home, once it exists)."""
+    items = navigation_for(request.user)
+    return redirect(items[0]["url"] if items else "settings_index")

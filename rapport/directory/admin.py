@@ -1,35 +1,19 @@
 from django.contrib import admin
 
+from rapport.core.admin import ReadOnlyAdminMixin
 from rapport.directory.models import Account, Address, Attribute, Contact
 
 # Accounts and contacts are changed in Rapport's own pages and API, where rights, versions and
 # history apply; the admin shows them read-only so that nothing bypasses those rules.
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
-
-class AddressInline(admin.TabularInline):
+class AddressInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Address
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Account)

@@ -1,0 +1,31 @@
+"""`rapport demo`: loads once, and never takes over a real account that shares a demo name."""
+
+from __future__ import annotations
+
+import pytest
+
+from rapport.cli import main
+from rapport.core.models import User
+from rapport.directory.models import Account
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_loads_once_and_prints_the_logins(capsys):
+    assert main(["demo"]) == 0
+    assert User.objects.filter(username="sales1").exists()
+    accounts = Account.objects.count()
+    assert accounts == 50
+    assert main(["demo"]) == 0
+    assert Account.objects.count() == accounts
+    assert "sales1" in capsys.readouterr().out
+
+
+def test_demo_refuses_a_database_with_a_real_admin(capsys):
+    real = UserFactory(username="admin", email="boss@company.example", role_slugs="admin")
+    password = real.password
+    assert main(["demo"]) == 2
+    assert "not demo users" in capsys.readouterr().err
+    real.refresh_from_db()
+    assert real.password == password and not Account.objects.exists()
