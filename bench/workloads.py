@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -36,7 +36,6 @@ class Result:
     raw_p50_ms: float | None = None
     raw_p99_ms: float | None = None
     target: str = ""
-    notes: list[str] = field(default_factory=list)
 
     @property
     def ratio_to_raw(self) -> float | None:
@@ -78,10 +77,6 @@ def _raw(sql: str, params: list[Any]) -> Callable[[], Any]:
 
     return run
 
-
-def _ph(sql: str) -> str:
-    """Hand-written SQL uses %s placeholders for both databases (Django's cursor adapts them)."""
-    return sql
 
 
 def _count_queries(fn: Callable[[], Any]) -> int:
@@ -151,7 +146,7 @@ def run_all(runs: int, size: str) -> list[Result]:
     bench.measure(
         "contact_list_filtered_p1", "Contact list: owner=me, attr region:north, sorted by name, page 1",
         "10 / 50 ms, within raw + 8 ms", lambda: bench.client.get(list_url),
-        _raw(_ph(f"SELECT c.id, c.public_id, c.first_name, c.last_name, c.email, c.phone, u.first_name, a.name "
+        _raw((f"SELECT c.id, c.public_id, c.first_name, c.last_name, c.email, c.phone, u.first_name, a.name "
                  f"FROM directory_contact c JOIN core_user u ON u.id = c.owner_id "
                  f"LEFT JOIN directory_account a ON a.id = c.account_id "
                  f"WHERE c.deleted_at IS NULL AND {vis_sql} AND c.owner_id = %s AND EXISTS "
@@ -164,7 +159,7 @@ def run_all(runs: int, size: str) -> list[Result]:
     bench.measure(
         "contact_list_total", "The filtered list's total, counted up to 1,001 (its own request)",
         "(list page)", lambda: bench.client.get(list_url + "&part=count"),
-        _raw(_ph(f"SELECT COUNT(*) FROM (SELECT c.id FROM directory_contact c WHERE c.deleted_at IS NULL AND "
+        _raw((f"SELECT COUNT(*) FROM (SELECT c.id FROM directory_contact c WHERE c.deleted_at IS NULL AND "
                  f"{vis_sql} AND c.owner_id = %s AND EXISTS (SELECT 1 FROM directory_attribute t "
                  f"WHERE t.key = 'region' AND t.value = 'north' AND t.contact_id = c.id) LIMIT 1001) x"),
              [*vis_params, user.id]),
@@ -184,7 +179,7 @@ def run_all(runs: int, size: str) -> list[Result]:
     bench.measure(
         "contact_list_deep", f"Contact list sorted by name, page {depth_page:,} (keyset, no OFFSET)",
         "10 / 50 ms, within raw + 8 ms", lambda: bench.client.get(deep_url),
-        _raw(_ph(f"SELECT c.id, c.public_id, c.first_name, c.last_name, c.email, u.first_name, a.name "
+        _raw((f"SELECT c.id, c.public_id, c.first_name, c.last_name, c.email, u.first_name, a.name "
                  f"FROM directory_contact c JOIN core_user u ON u.id = c.owner_id "
                  f"LEFT JOIN directory_account a ON a.id = c.account_id "
                  f"WHERE c.deleted_at IS NULL AND {vis_sql} AND c.name_key >= %s AND (c.name_key > %s OR c.id > %s) "
@@ -197,7 +192,7 @@ def run_all(runs: int, size: str) -> list[Result]:
         "contact_search_prefix", "Contact list search as you type: q=mül (htmx partial)",
         "30 / 150 ms (global search target)",
         lambda: bench.client.get("/contacts/?q=mül", headers={"HX-Request": "true", "HX-Target": "results"}),
-        _raw(_ph(f"SELECT c.id, c.public_id, c.first_name, c.last_name FROM directory_contact c "
+        _raw((f"SELECT c.id, c.public_id, c.first_name, c.last_name FROM directory_contact c "
                  f"WHERE c.deleted_at IS NULL AND {vis_sql} AND c.name_key >= %s AND c.name_key < %s "
                  f"ORDER BY c.name_key, c.id LIMIT 51"),
              [*vis_params, "mul", "mul\U0010ffff"]),
@@ -210,7 +205,7 @@ def run_all(runs: int, size: str) -> list[Result]:
         bench.measure(
             f"account_detail_{label}", f"Account page ({label}: {account.contacts.count():,} contacts)",
             "15 / 60 ms, at most 8 queries", lambda url=url: bench.client.get(url),
-            _raw(_ph(f"SELECT c.id, c.public_id, c.first_name, c.last_name, c.title, c.email FROM directory_contact c "
+            _raw((f"SELECT c.id, c.public_id, c.first_name, c.last_name, c.title, c.email FROM directory_contact c "
                      f"WHERE c.deleted_at IS NULL AND {vis_sql} AND c.account_id = %s "
                      f"ORDER BY c.name_key, c.id LIMIT 100"), [*vis_params, account.id]),
             _ok,

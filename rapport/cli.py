@@ -19,12 +19,6 @@ def _django() -> None:
     django.setup()
 
 
-def _manage(*args: str) -> None:
-    from django.core.management import call_command
-
-    call_command(*args)
-
-
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Migrate the database and collect static files."""
     _django()
@@ -108,6 +102,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve with gunicorn; with --with-worker, also run the job worker beside it."""
+    args.port = args.port if args.port is not None else env_int("PORT", 8000)
+    args.workers = args.workers if args.workers is not None else env_int("WEB_CONCURRENCY", 2)
+    args.threads = args.threads if args.threads is not None else env_int("RAPPORT_THREADS", 4)
     _django()
     from gunicorn.app.base import BaseApplication
 
@@ -147,9 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the web app with gunicorn")
     p.add_argument("--host", default=os.environ.get("RAPPORT_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=env_int("PORT", 8000))
-    p.add_argument("--workers", type=int, default=env_int("WEB_CONCURRENCY", 2))
-    p.add_argument("--threads", type=int, default=env_int("RAPPORT_THREADS", 4))
+    # Defaults from PORT, WEB_CONCURRENCY and RAPPORT_THREADS are read in cmd_serve, so that a bad
+    # value there fails `rapport serve` only.
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--threads", type=int, default=None)
     p.add_argument("--with-worker", action="store_true", help="also run the background job worker")
     p.add_argument("--access-log", action="store_true")
     p.set_defaults(func=cmd_serve)
@@ -203,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in PASS_THROUGH and not {"-h", "--help"} & set(argv[:1]):
+    if argv and argv[0] in PASS_THROUGH:
         # Everything after the sub-command belongs to Django, options included (--noinput, --username).
         return int(PASS_THROUGH[argv[0]](argparse.Namespace(rest=argv[1:])) or 0)
     args = build_parser().parse_args(argv)

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,12 +60,12 @@ def record_create(model: type[RecordT], *, actor: Any, data: dict[str, Any]) -> 
         record=record,
         actor=actor,
         kind=HistoryEntry.Kind.CREATED,
-        changes={name: [None, display_value(getattr(record, name))] for name in _tracked_fields(record, data)},
+        changes={name: [None, display_value(getattr(record, name))] for name in _tracked_fields(data)},
     )
     return record
 
 
-def _tracked_fields(record: models.Model, data: dict[str, Any]) -> Iterable[str]:
+def _tracked_fields(data: dict[str, Any]) -> Iterable[str]:
     names = [name for name in data if name not in PROTECTED_FIELDS]
     return ["owner", *names] if "owner" not in names else names
 

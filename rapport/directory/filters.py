@@ -19,7 +19,7 @@ from rapport.directory.models import Attribute, RelationshipStage
 from rapport.directory.remarks import parse_attribute_filter
 
 # Query parameters that are not filters but belong to every list.
-LIST_PARAMS = frozenset({"limit", "cursor", "ordering", "page"})
+LIST_PARAMS = frozenset({"limit", "cursor", "ordering"})
 
 ACCOUNT_ORDERINGS = {
     "name": "name_key",
@@ -44,9 +44,6 @@ class DirectoryFilter:
     account: str = ""  # an account's public id (contacts only)
     attrs: list[tuple[str, str]] = field(default_factory=list)
 
-    @property
-    def active(self) -> bool:
-        return bool(self.q or self.owner or self.stage or self.account or self.attrs)
 
 
 def _values(params: Any, name: str) -> list[str]:

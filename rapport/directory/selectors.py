@@ -88,23 +88,19 @@ def account_choices(*, user: Any) -> QuerySet[Account]:
     return Account.objects.visible_to(user).only("id", "public_id", "name", "name_key").order_by("name_key", "id")
 
 
-def possible_account_duplicates(*, user: Any, email: str, website_key: str, exclude_pk: int | None = None) -> list:
+def possible_account_duplicates(*, user: Any, email: str, website_key: str) -> list[Account]:
     condition = Q(pk__in=[])
     if email:
         condition |= Q(email_key=email.strip().lower())
     if website_key:
         condition |= Q(website_key=website_key)
     qs = Account.objects.visible_to(user).filter(condition)
-    if exclude_pk:
-        qs = qs.exclude(pk=exclude_pk)
     # Unordered on purpose: ORDER BY name_key LIMIT lures PostgreSQL into walking the whole name index.
     return sorted(qs.order_by()[:10], key=lambda a: a.name_key)
 
 
-def possible_contact_duplicates(*, user: Any, email: str, exclude_pk: int | None = None) -> list:
+def possible_contact_duplicates(*, user: Any, email: str) -> list[Contact]:
     if not email:
         return []
     qs = Contact.objects.visible_to(user).filter(email_key=email.strip().lower()).select_related("account")
-    if exclude_pk:
-        qs = qs.exclude(pk=exclude_pk)
     return sorted(qs.order_by()[:10], key=lambda c: c.name_key)
