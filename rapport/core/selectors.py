@@ -25,8 +25,8 @@ def user_choices(*, user: Any) -> list[tuple[str, str]]:
     return [(public_id, f"{first} {last}".strip() or username) for public_id, first, last, username in rows]
 
 
-def user_get(*, user: Any, public_id: str) -> User | None:
-    return user_list(user=user).filter(public_id=public_id).first()
+def user_get(*, user: Any, public_id: str, active_only: bool = False) -> User | None:
+    return user_list(user=user, active_only=active_only).filter(public_id=public_id).first()
 
 
 def team_list(*, user: Any) -> QuerySet[Team]:

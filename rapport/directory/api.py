@@ -12,7 +12,8 @@ from ninja import Field, Query, Router, Schema, Status
 
 from rapport.core.access import record_visible
 from rapport.core.apitools import InputSchema, ListParams, api_page
-from rapport.core.models import Action, User, Visibility
+from rapport.core.models import Action, Visibility
+from rapport.core.selectors import user_get
 from rapport.directory import selectors, services
 from rapport.directory.filters import ACCOUNT_ORDERINGS, CONTACT_ORDERINGS
 from rapport.directory.models import Account, Address, Contact
@@ -194,7 +195,7 @@ def _resolve_refs(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
     if "owner" in data:
         if not data["owner"]:
             raise ValidationError({"owner": [_("An owner is required.")]})
-        owner = User.objects.filter(public_id=data["owner"], is_active=True).first()
+        owner = user_get(user=request.user, public_id=data["owner"], active_only=True)
         if owner is None:
             raise ValidationError({"owner": [_("No such active user.")]})
         data["owner"] = owner
@@ -230,8 +231,7 @@ def _payload(request: HttpRequest, body: InputSchema, *, drop: tuple[str, ...] =
             description="Filters: q (name, email or website prefix), owner (user id or 'me'), stage, "
                         "attr=key:value (repeatable). Orderings: name, created_at, updated_at (prefix - to reverse).")
 def list_accounts(request: HttpRequest, params: Query[AccountListParams]) -> dict:
-    qs = selectors.account_list(user=request.user, params=request.GET).select_related("parent") \
-        .prefetch_related("addresses")
+    qs = selectors.account_api_list(user=request.user, params=request.GET)
     return api_page(qs, params=params, allowed_orderings=ACCOUNT_ORDERINGS, default_ordering="name")
 
 
@@ -266,9 +266,7 @@ def delete_account(request: HttpRequest, account_id: str, version: int | None = 
 
 @router.post("/accounts/{account_id}/restore", response=AccountOut, summary="Restore a deleted account")
 def restore_account(request: HttpRequest, account_id: str) -> Account:
-    from rapport.core.access import access_record
-
-    account = access_record(request.user, Account, account_id, Action.DELETE, deleted=True)
+    account = selectors.account_get(user=request.user, public_id=account_id, action=Action.DELETE, deleted=True)
     services.account_restore(actor=request.user, account=account)
     return selectors.account_get(user=request.user, public_id=account_id)
 
@@ -280,7 +278,7 @@ def restore_account(request: HttpRequest, account_id: str) -> Account:
             description="Filters: q (name or email prefix), owner (user id or 'me'), account (account id), "
                         "attr=key:value (repeatable). Orderings: name, created_at, updated_at.")
 def list_contacts(request: HttpRequest, params: Query[ContactListParams]) -> dict:
-    qs = selectors.contact_list(user=request.user, params=request.GET).prefetch_related("addresses")
+    qs = selectors.contact_api_list(user=request.user, params=request.GET)
     return api_page(qs, params=params, allowed_orderings=CONTACT_ORDERINGS, default_ordering="name")
 
 
@@ -315,8 +313,6 @@ def delete_contact(request: HttpRequest, contact_id: str, version: int | None = 
 
 @router.post("/contacts/{contact_id}/restore", response=ContactOut, summary="Restore a deleted contact")
 def restore_contact(request: HttpRequest, contact_id: str) -> Contact:
-    from rapport.core.access import access_record
-
-    contact = access_record(request.user, Contact, contact_id, Action.DELETE, deleted=True)
+    contact = selectors.contact_get(user=request.user, public_id=contact_id, action=Action.DELETE, deleted=True)
     services.contact_restore(actor=request.user, contact=contact)
     return selectors.contact_get(user=request.user, public_id=contact_id)

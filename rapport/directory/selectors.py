@@ -52,14 +52,32 @@ def contact_rows(*, user: Any, params: Any) -> QuerySet[Contact]:
     return contact_list(user=user, params=params).only(*CONTACT_ROW)
 
 
-def account_get(*, user: Any, public_id: str, action: str = Action.READ) -> Account:
+def account_get(*, user: Any, public_id: str, action: str = Action.READ, deleted: bool = False) -> Account:
+    """One account: 404 if the user may not see it, 403 if they may not do `action` to it.
+    With deleted=True, one in the trash (to restore it)."""
     qs = Account.objects.select_related("owner", "parent", "created_by").prefetch_related("addresses")
-    return access_record(user, Account, public_id, action, queryset=qs)
+    return access_record(user, Account, public_id, action, queryset=qs, deleted=deleted)
 
 
-def contact_get(*, user: Any, public_id: str, action: str = Action.READ) -> Contact:
+def contact_get(*, user: Any, public_id: str, action: str = Action.READ, deleted: bool = False) -> Contact:
+    """One contact, as account_get."""
     qs = Contact.objects.select_related("owner", "account", "created_by").prefetch_related("addresses")
-    return access_record(user, Contact, public_id, action, queryset=qs)
+    return access_record(user, Contact, public_id, action, queryset=qs, deleted=deleted)
+
+
+def account_api_list(*, user: Any, params: Any) -> QuerySet[Account]:
+    """account_list with what the API returns for each account."""
+    return account_list(user=user, params=params).select_related("parent").prefetch_related("addresses")
+
+
+def contact_api_list(*, user: Any, params: Any) -> QuerySet[Contact]:
+    """contact_list with what the API returns for each contact."""
+    return contact_list(user=user, params=params).prefetch_related("addresses")
+
+
+def account_lookup(*, user: Any, query: str, limit: int = 20) -> list[Account]:
+    """The first accounts whose name starts with `query`, for an account picker."""
+    return list(account_list(user=user, params={"q": query} if query else {}).order_by("name_key", "id")[:limit])
 
 
 def account_detail(*, user: Any, public_id: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from rapport.core.access import access_record, can
+from rapport.core.access import can
 from rapport.core.errors import PossibleDuplicate, StaleVersion
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
@@ -233,7 +233,7 @@ def record_delete(request: HttpRequest, public_id: str, *, pages: DirectoryPages
 @login_required
 @require_POST
 def record_restore(request: HttpRequest, public_id: str, *, pages: DirectoryPages) -> HttpResponse:
-    record = access_record(request.user, pages.model, public_id, Action.DELETE, deleted=True)
+    record = pages.get_selector(user=request.user, public_id=public_id, action=Action.DELETE, deleted=True)
     pages.restore(actor=request.user, **{pages.name: record})
     request.session.pop("rapport_undo", None)
     messages.success(request, _("%(name)s was restored.") % {"name": record})
@@ -245,8 +245,7 @@ def account_lookup(request: HttpRequest) -> HttpResponse:
     """Options for an account picker: the accounts whose name starts with what was typed."""
     query = (request.GET.get("lookup") or "").strip()[:100]
     selected = request.GET.get("selected", "")
-    accounts = selectors.account_list(user=request.user, params={"q": query} if query else {})
-    options = list(accounts.order_by("name_key", "id")[:20])
+    options = selectors.account_lookup(user=request.user, query=query)
     current = None
     if selected and all(a.public_id != selected for a in options):
         current = selectors.account_choices(user=request.user).filter(public_id=selected).first()
