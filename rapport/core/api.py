@@ -120,7 +120,7 @@ def list_teams(request: HttpRequest, params: Query[ListParams]) -> dict:
 
 @router.get("/teams/{team_id}", response=TeamOut, summary="Get a team")
 def get_team(request: HttpRequest, team_id: str):
-    team = selectors.team_list(user=request.user).filter(public_id=team_id).first()
+    team = selectors.team_get(user=request.user, public_id=team_id)
     if team is None:
         raise Http404
     return team

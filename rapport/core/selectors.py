@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from rapport.core.models import ApiToken, Role, Team, User
 
@@ -41,3 +41,32 @@ def role_list() -> QuerySet[Role]:
 
 def token_list(*, user: Any) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def user_admin_list(*, user: Any, query: str = "") -> QuerySet[User]:
+    """Users for the administrators' list, with their roles; `query` matches names, username or email."""
+    qs = user_list(user=user).prefetch_related("roles")
+    if query:
+        qs = qs.filter(Q(username__icontains=query) | Q(first_name__icontains=query)
+                       | Q(last_name__icontains=query) | Q(email__icontains=query))
+    return qs
+
+
+def team_admin_list(*, user: Any) -> QuerySet[Team]:
+    """Teams with their manager and how many members each has."""
+    return team_list(user=user).annotate(member_count=Count("members")).order_by("name")
+
+
+def team_get(*, user: Any, public_id: str) -> Team | None:
+    return team_list(user=user).filter(public_id=public_id).first()
+
+
+def role_admin_list() -> QuerySet[Role]:
+    """Roles with how many users hold each and how many overrides each has."""
+    return role_list().annotate(
+        user_count=Count("users", distinct=True), override_count=Count("permissions", distinct=True)
+    ).order_by("name")
+
+
+def role_get(*, slug: str) -> Role | None:
+    return role_list().filter(slug=slug).first()

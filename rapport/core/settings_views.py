@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -160,10 +159,7 @@ def token_revoke(request: HttpRequest, prefix: str) -> HttpResponse:
 @admin_required
 def user_list(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()[:100]
-    qs = selectors.user_list(user=request.user).prefetch_related("roles")
-    if query:
-        qs = qs.filter(Q(username__icontains=query) | Q(first_name__icontains=query)
-                       | Q(last_name__icontains=query) | Q(email__icontains=query))
+    qs = selectors.user_admin_list(user=request.user, query=query)
     error = None
     page = None
     status = 200
@@ -220,7 +216,7 @@ def user_form(request: HttpRequest, public_id: str | None = None) -> HttpRespons
 
 @admin_required
 def team_list(request: HttpRequest) -> HttpResponse:
-    teams = selectors.team_list(user=request.user).annotate(member_count=Count("members")).order_by("name")
+    teams = selectors.team_admin_list(user=request.user)
     return _render(request, "settings_teams.html", {"teams": teams}, section="teams")
 
 
@@ -229,7 +225,7 @@ def team_form(request: HttpRequest, public_id: str | None = None) -> HttpRespons
     """Create or change a team: name, manager, members."""
     record = None
     if public_id is not None:
-        record = selectors.team_list(user=request.user).filter(public_id=public_id).first()
+        record = selectors.team_get(user=request.user, public_id=public_id)
         if record is None:
             raise Http404
     heading = str(record) if record else ""
@@ -257,9 +253,7 @@ def team_form(request: HttpRequest, public_id: str | None = None) -> HttpRespons
 
 @admin_required
 def role_list(request: HttpRequest) -> HttpResponse:
-    roles = selectors.role_list().annotate(
-        user_count=Count("users", distinct=True), override_count=Count("permissions", distinct=True)
-    ).order_by("name")
+    roles = selectors.role_admin_list()
     return _render(request, "settings_roles.html", {
         "roles": roles, "actions": Action.choices, "scope_none": Scope.NONE,
     }, section="roles")
@@ -270,7 +264,7 @@ def role_form(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """Create or change a role: its default scopes and the matrix of per-record-type overrides."""
     record = None
     if slug is not None:
-        record = selectors.role_list().filter(slug=slug).first()
+        record = selectors.role_get(slug=slug)
         if record is None:
             raise Http404
     heading = str(record) if record else ""
