@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema
 from rapport.core import selectors
 from rapport.core.access import access_for
 from rapport.core.apitools import ListParams, api_page, refuse_unknown_params
-from rapport.core.models import Action, User
+from rapport.core.models import Action, Team, User
 from rapport.core.registry import record_types
 
 router = Router(tags=["users and teams"])
@@ -49,11 +49,11 @@ class TeamOut(Schema):
     manager: str | None
 
     @staticmethod
-    def resolve_id(obj) -> str:
+    def resolve_id(obj: Team) -> str:
         return obj.public_id
 
     @staticmethod
-    def resolve_manager(obj) -> str | None:
+    def resolve_manager(obj: Team) -> str | None:
         return obj.manager.public_id if obj.manager else None
 
 
@@ -119,7 +119,7 @@ def list_teams(request: HttpRequest, params: Query[ListParams]) -> dict:
 
 
 @router.get("/teams/{team_id}", response=TeamOut, summary="Get a team")
-def get_team(request: HttpRequest, team_id: str):
+def get_team(request: HttpRequest, team_id: str) -> Team:
     team = selectors.team_get(user=request.user, public_id=team_id)
     if team is None:
         raise Http404
