@@ -22,9 +22,14 @@ ADDRESS_FIELDS = ("kind", "street", "postal_code", "city", "region", "country")
 MAX_ADDRESSES = 10
 
 
+def _link(record: Account | Contact) -> dict[str, Account | Contact]:
+    """The keyword that ties an address or attribute row to its account or contact."""
+    return {"account": record} if isinstance(record, Account) else {"contact": record}
+
+
 def _sync_attributes(*, record: Account | Contact) -> None:
     """Keep the Attribute rows equal to the key=value pairs in the record's remarks."""
-    link = {"account": record} if isinstance(record, Account) else {"contact": record}
+    link = _link(record)
     wanted = parse_attributes(record.remarks)
     existing = {a.key: a for a in Attribute.objects.filter(**link)}
     stale = [a.pk for key, a in existing.items() if wanted.get(key) != a.value]
@@ -41,7 +46,7 @@ def _address_rows(*, record: Account | Contact, addresses: list[dict[str, Any]])
     """Validated, unsaved address rows for a record; empty addresses are dropped."""
     if len(addresses) > MAX_ADDRESSES:
         raise ValidationError({"addresses": [_("At most %d addresses.") % MAX_ADDRESSES]})
-    link = {"account": record} if isinstance(record, Account) else {"contact": record}
+    link = _link(record)
     rows = []
     for index, data in enumerate(addresses):
         unknown = set(data) - set(ADDRESS_FIELDS)
@@ -64,10 +69,8 @@ def _addresses_text(rows: Any) -> str:
 
 
 def _save_addresses(*, record: Account | Contact, rows: list[Address]) -> None:
-    link = {"account": record} if isinstance(record, Account) else {"contact": record}
+    link = _link(record)
     Address.objects.filter(**link).delete()
-    for row in rows:
-        setattr(row, "account" if isinstance(record, Account) else "contact", record)
     Address.objects.bulk_create(rows)
 
 
@@ -81,7 +84,7 @@ def _update_with_addresses(
     if addresses is not None:
         rows = _address_rows(record=record, addresses=addresses)
         # Read what is stored, not a cache a form may have edited in place.
-        link = {"account": record} if isinstance(record, Account) else {"contact": record}
+        link = _link(record)
         before, after = _addresses_text(Address.objects.filter(**link).order_by("id")), _addresses_text(rows)
         if before != after:
             related["addresses"] = [before, after]
