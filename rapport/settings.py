@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,12 @@ def _secret_key() -> str:
         return key_file.read_text().strip()
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    try:  # created readable by its owner only, never for a moment by others
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return key_file.read_text().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
     return key
 
 
@@ -52,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "rapport.core.middleware.RefuseNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -138,7 +144,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_FAILURE_LIMIT = env_int("RAPPORT_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("RAPPORT_LOGIN_FAILURE_WINDOW", 15 * 60)
 
-SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG and env_bool("RAPPORT_HTTPS", False))
+# Behind an HTTPS proxy (RAPPORT_BEHIND_PROXY) or with RAPPORT_HTTPS, cookies go over HTTPS only and
+# browsers are told to keep to HTTPS (HSTS).
+SERVED_OVER_HTTPS = env_bool("RAPPORT_HTTPS", False) or env_bool("RAPPORT_BEHIND_PROXY", False)
+SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG and SERVED_OVER_HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SERVED_OVER_HTTPS and not DEBUG else 0)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True

@@ -4,10 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from rapport.api import api
+from rapport.core import views as core_views
 
 urlpatterns = [
     path("", include("rapport.core.urls")),
     path("", include("rapport.directory.urls")),
+    # The admin signs in through Rapport's own page, so the sign-in throttle covers it too.
+    path("admin/login/", core_views.login_view, name="admin_login"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

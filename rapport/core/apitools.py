@@ -16,7 +16,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from rapport.core.errors import PossibleDuplicate, StaleVersion
 from rapport.core.pagination import Ordering, keyset_page, parse_limit, parse_ordering
@@ -37,9 +37,17 @@ API_AUTH = [BearerAuth(), django_auth]
 
 
 class InputSchema(Schema):
-    """Base of every request body: unknown fields are refused, naming the field."""
+    """Base of every request body: unknown fields are refused, naming the field; text may not hold NUL."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL cannot store a NUL character; refuse it here, naming the field, on every database.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("A NUL character is not allowed.")
+        return value
 
 
 def error_body(detail: str, errors: dict[str, list[str]] | None = None, **extra: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 
 
@@ -25,4 +25,18 @@ class UserTimezoneMiddleware:
                 timezone.deactivate()
         else:
             timezone.deactivate()
+        return self.get_response(request)
+
+
+class RefuseNulBytesMiddleware:
+    """A NUL byte in the path or query string is never meaningful and PostgreSQL cannot store or
+    compare it: answer 400 before any view or query sees it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "") \
+                or any("\x00" in value for values in request.GET.lists() for value in values[1]):
+            return HttpResponseBadRequest("A NUL character is not allowed in a URL.", content_type="text/plain")
         return self.get_response(request)

@@ -145,7 +145,12 @@ def record_restore(record: RecordT, *, actor: Any) -> RecordT:
     model = type(record)
     require(actor, model.record_type, Action.DELETE, owner_id=record.owner_id)
     now = timezone.now()
-    model._default_manager.filter(pk=record.pk).update(deleted_at=None, version=F("version") + 1, updated_at=now)
+    restored = model._default_manager.filter(pk=record.pk, version=record.version, deleted_at__isnull=False).update(
+        deleted_at=None, version=F("version") + 1, updated_at=now
+    )
+    if not restored:  # restored or changed by someone else meanwhile
+        current = model._default_manager.filter(pk=record.pk).values_list("version", flat=True).first()
+        raise StaleVersion(current_version=current or record.version)
     record.deleted_at = None
     record.version += 1
     history_record(record=record, actor=actor, kind=HistoryEntry.Kind.RESTORED)

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,12 +87,18 @@ def token_authenticate(plaintext: str) -> User | None:
 # --- Sign-in throttling ---------------------------------------------------------
 
 
+def login_throttle_key(username: str) -> str:
+    """The username as sign-in reads it (NFKC, no surrounding spaces), case-folded: every spelling
+    that reaches the same account shares one failure count."""
+    return unicodedata.normalize("NFKC", username.replace("\x00", "")).strip().casefold()[:150]
+
+
 def login_locked_until(*, username: str) -> dt.datetime | None:
     """When a username locked by repeated failures may try again, or None if it may now."""
     window = dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
     since = timezone.now() - window
     failures = list(
-        LoginFailure.objects.filter(username=username.lower(), at__gte=since).order_by("-at")
+        LoginFailure.objects.filter(username=login_throttle_key(username), at__gte=since).order_by("-at")
         .values_list("at", flat=True)[: settings.LOGIN_FAILURE_LIMIT]
     )
     if len(failures) < settings.LOGIN_FAILURE_LIMIT:
@@ -102,13 +109,13 @@ def login_locked_until(*, username: str) -> dt.datetime | None:
 
 def login_failure_record(*, username: str, ip_address: str | None) -> None:
     now = timezone.now()
-    LoginFailure.objects.create(username=username.lower()[:150], ip_address=ip_address)
+    LoginFailure.objects.create(username=login_throttle_key(username), ip_address=ip_address)
     # Failures older than the window count for nothing; keep the table small.
     LoginFailure.objects.filter(at__lt=now - dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)).delete()
 
 
 def login_failures_clear(*, username: str) -> None:
-    LoginFailure.objects.filter(username=username.lower()).delete()
+    LoginFailure.objects.filter(username=login_throttle_key(username)).delete()
 
 
 # --- Profile and password (every signed-in user, for themselves) ----------------
@@ -189,6 +196,9 @@ def user_save(
     _require_admin(actor)
     _check_fields(data, USER_FIELDS)
     target = User.objects.select_for_update().get(pk=user.pk) if user is not None and user.pk else User()
+    if target.is_superuser and not getattr(actor, "is_superuser", False):
+        # A superuser holds every right in Django's admin too; only another superuser may change them.
+        raise PermissionDenied(_("Only a superuser may change a superuser's account."))
     for name, value in data.items():
         setattr(target, name, value.strip() if isinstance(value, str) else value)
     errors: dict[str, list[str]] = {}

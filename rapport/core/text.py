@@ -29,5 +29,8 @@ def website_domain(url: str) -> str:
         return ""
     if "://" not in url:
         url = "http://" + url
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # not a URL at all ("http://[::1"): validation will say so, naming the field
+        return ""
     return host[4:] if host.startswith("www.") else host

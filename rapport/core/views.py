@@ -7,6 +7,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -34,12 +35,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
                                            require_https=request.is_secure()):
         next_url = ""
     if request.user.is_authenticated and request.method == "GET":
+        if next_url.startswith(reverse("admin:index")) and not request.user.is_staff:
+            # Signed in, but the admin is not for them: going back there would loop.
+            messages.error(request, _("Your account may not use the administration pages."))
+            return redirect("home")
         return redirect(next_url or "home")
     form = LoginForm(request, data=request.POST or None)
     status = 200
     lockout = ""
     if request.method == "POST":
-        username = request.POST.get("username", "")[:150]
+        username = request.POST.get("username", "")[:300]
         locked_until = services.login_locked_until(username=username)
         if locked_until is not None:
             minutes = max(1, int((locked_until - timezone.now()).total_seconds() // 60) + 1)

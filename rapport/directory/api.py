@@ -240,7 +240,7 @@ def create_account(request: HttpRequest, payload: AccountCreate) -> Status:
     data, addresses = _payload(request, payload, drop=("confirm_duplicate",))
     account = services.account_create(actor=request.user, data=data, addresses=addresses,
                                       confirm_duplicate=payload.confirm_duplicate)
-    return Status(201, selectors.account_get(user=request.user, public_id=account.public_id))
+    return Status(201, selectors.account_written(user=request.user, account=account))
 
 
 @router.get("/accounts/{account_id}", response=AccountOut, summary="Get an account")
@@ -252,9 +252,9 @@ def get_account(request: HttpRequest, account_id: str) -> Account:
 def update_account(request: HttpRequest, account_id: str, payload: AccountUpdate) -> Account:
     account = selectors.account_get(user=request.user, public_id=account_id, action=Action.UPDATE)
     data, addresses = _payload(request, payload, drop=("version",))
-    services.account_update(actor=request.user, account=account, data=data, version=payload.version,
-                            addresses=addresses)
-    return selectors.account_get(user=request.user, public_id=account_id)
+    account = services.account_update(actor=request.user, account=account, data=data, version=payload.version,
+                                      addresses=addresses)
+    return selectors.account_written(user=request.user, account=account)
 
 
 @router.delete("/accounts/{account_id}", response={204: None}, summary="Delete an account (it can be restored)")
@@ -287,7 +287,7 @@ def create_contact(request: HttpRequest, payload: ContactCreate) -> Status:
     data, addresses = _payload(request, payload, drop=("confirm_duplicate",))
     contact = services.contact_create(actor=request.user, data=data, addresses=addresses,
                                       confirm_duplicate=payload.confirm_duplicate)
-    return Status(201, selectors.contact_get(user=request.user, public_id=contact.public_id))
+    return Status(201, selectors.contact_written(user=request.user, contact=contact))
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="Get a contact")
@@ -299,9 +299,9 @@ def get_contact(request: HttpRequest, contact_id: str) -> Contact:
 def update_contact(request: HttpRequest, contact_id: str, payload: ContactUpdate) -> Contact:
     contact = selectors.contact_get(user=request.user, public_id=contact_id, action=Action.UPDATE)
     data, addresses = _payload(request, payload, drop=("version",))
-    services.contact_update(actor=request.user, contact=contact, data=data, version=payload.version,
-                            addresses=addresses)
-    return selectors.contact_get(user=request.user, public_id=contact_id)
+    contact = services.contact_update(actor=request.user, contact=contact, data=data, version=payload.version,
+                                      addresses=addresses)
+    return selectors.contact_written(user=request.user, contact=contact)
 
 
 @router.delete("/contacts/{contact_id}", response={204: None}, summary="Delete a contact (it can be restored)")

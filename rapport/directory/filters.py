@@ -32,6 +32,7 @@ CONTACT_ORDERINGS = {
     "updated_at": "updated_at",
 }
 MAX_QUERY = 100
+MAX_ATTRIBUTE_FILTERS = 10
 
 
 @dataclass
@@ -76,7 +77,10 @@ def parse_filter(params: Any, *, allowed: set[str]) -> DirectoryFilter:
         result.stage = stages[0]
     accounts = _values(params, "account")
     result.account = accounts[0] if accounts else ""
-    for raw in _values(params, "attr"):
+    attrs = _values(params, "attr")
+    if len(attrs) > MAX_ATTRIBUTE_FILTERS:
+        raise ValidationError({"attr": [_("Combine at most %d attribute filters.") % MAX_ATTRIBUTE_FILTERS]})
+    for raw in attrs:
         pair = parse_attribute_filter(raw)
         if pair is None:
             raise ValidationError({"attr": [_("Write an attribute filter as key:value, for example region:north.")]})

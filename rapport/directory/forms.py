@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from rapport.core.models import User, Visibility
@@ -43,7 +44,11 @@ class RecordForm(forms.ModelForm):
         # the record a view hands to the service keeps its stored values and the change is seen.
         super().__init__(*args, instance=copy.copy(instance), **kwargs)
         self.user = user
-        self.fields["owner"].queryset = User.objects.filter(is_active=True).order_by("first_name", "username")
+        # Active colleagues, and the current owner even if no longer active, so that other fields can be
+        # changed without first giving the record away.
+        current_owner = Q(pk=self.instance.owner_id) if self.instance.pk else Q(pk__in=[])
+        self.fields["owner"].queryset = User.objects.filter(Q(is_active=True) | current_owner) \
+            .order_by("first_name", "username")
         self.fields["owner"].label_from_instance = lambda u: u.display_name
         # The model form's own initial values are database ids; these fields speak public ids.
         if self.instance.pk:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from rapport.core.access import access_record, record_visible
 from rapport.core.history import history_for
@@ -63,6 +64,27 @@ def contact_get(*, user: Any, public_id: str, action: str = Action.READ, deleted
     """One contact, as account_get."""
     qs = Contact.objects.select_related("owner", "account", "created_by").prefetch_related("addresses")
     return access_record(user, Contact, public_id, action, queryset=qs, deleted=deleted)
+
+
+def account_written(*, user: Any, account: Account) -> Account:
+    """The account a user has just written, as the answer to that write.
+
+    Read again through visible_to when the writer can still see it; when the write put it out of
+    their sight (given to someone else, made private), the written record itself answers: the
+    writer supplied that data, and a 404 would make a client retry and create it twice.
+    """
+    try:
+        return account_get(user=user, public_id=account.public_id)
+    except Http404:
+        return Account.objects.select_related("owner", "parent").prefetch_related("addresses").get(pk=account.pk)
+
+
+def contact_written(*, user: Any, contact: Contact) -> Contact:
+    """The contact a user has just written, as account_written."""
+    try:
+        return contact_get(user=user, public_id=contact.public_id)
+    except Http404:
+        return Contact.objects.select_related("owner", "account").prefetch_related("addresses").get(pk=contact.pk)
 
 
 def account_api_list(*, user: Any, params: Any) -> QuerySet[Account]:

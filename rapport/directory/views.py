@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from rapport.core.access import can
+from rapport.core.access import can, record_visible
 from rapport.core.errors import PossibleDuplicate, StaleVersion
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
@@ -195,6 +195,11 @@ def record_form(request: HttpRequest, public_id: str | None = None, *, pages: Di
                     record = pages.update(actor=request.user, **{pages.name: record}, data=form.record_data(),
                                           version=form.cleaned_data.get("version"), addresses=address_data)
                     messages.success(request, _("Your changes were saved."))
+                if not record_visible(request.user, record):
+                    # The save put it out of the user's sight (another owner, private): say so.
+                    messages.info(request, _("%(name)s is now visible only to its owner and those they share "
+                                             "it with.") % {"name": record})
+                    return redirect(f"{pages.name}_list")
                 return redirect(f"{pages.name}_detail", public_id=record.public_id)
             except PossibleDuplicate as exc:
                 duplicates = exc.duplicates

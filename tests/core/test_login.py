@@ -114,3 +114,22 @@ def test_next_pointing_elsewhere_is_ignored(user, target):
 def test_login_form_posts_need_a_csrf_token(user):
     client = Client(enforce_csrf_checks=True)
     assert sign_in(client, "anna", PASSWORD).status_code == 403
+
+
+def test_spellings_of_a_username_share_one_lock_and_the_admin_sign_in_shares_it_too():
+    user = UserFactory(username="owner")
+    client = Client()
+    for spelling in ("owner", "owner ", "\towner", "OWNER", "ｏｗｎｅｒ", "owner"):
+        client.post("/login/", {"username": spelling, "password": "wrong"})
+    assert client.post("/login/", {"username": " owner", "password": PASSWORD}).status_code == 429
+    admin_answer = Client().post("/admin/login/?next=/admin/", {"username": "owner", "password": PASSWORD})
+    assert admin_answer.status_code == 429
+    assert not LoginFailure.objects.exclude(username="owner").exists()
+    assert user.pk
+
+
+def test_a_signed_in_user_who_may_not_use_the_admin_is_not_sent_round_in_circles():
+    client = Client()
+    client.force_login(UserFactory(username="clerk"))
+    answer = client.get("/admin/login/?next=/admin/")
+    assert answer.status_code == 302 and answer["Location"] == "/"

@@ -123,3 +123,12 @@ def test_token_revoke_takes_exactly_one_way_to_name_the_token(personas):
         services.token_revoke(user=personas.owner)
     with pytest.raises(TypeError):
         services.token_revoke(user=personas.owner, token_id=1, prefix="abc")
+
+
+def test_only_a_superuser_may_change_a_superuser(personas):
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    with pytest.raises(PermissionDenied):
+        services.user_save(actor=personas.admin, user=root, data={"is_active": False}, roles=[],
+                                password="a-new-long-password-1")
+    root.refresh_from_db()
+    assert root.is_active and root.check_password(PASSWORD)

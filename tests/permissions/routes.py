@@ -64,6 +64,7 @@ STATIC_URL = "/static/rapport/rapport.css"  # served by whitenoise before the UR
 PUBLIC: dict[str, str] = {
     "login": "the sign-in page itself",
     "logout": "signing out while signed out only leads back to the sign-in page",
+    "admin_login": "the Django admin's sign-in, served by Rapport's sign-in page (same throttle)",
     "GET /api/v1/openapi.json": "the API schema, published per DESIGN.md",
     "GET /api/v1/docs": "the API documentation page",
     "GET /api/v1/": "django-ninja's root view: 404 for everyone, it only names the docs URL",
@@ -211,6 +212,10 @@ ROUTES: list[Route] = [
     page("home", Call("GET", everyone(302))),
     page("login",
          Call("GET", everyone(302)),  # signed in: on to the home page
+         Call("POST", everyone(400), body=lambda w, a: {"username": a, "password": "wrong"}),
+         anonymous={"GET": 200, "POST": 400}),
+    page("admin_login",
+         Call("GET", everyone(302)),
          Call("POST", everyone(400), body=lambda w, a: {"username": a, "password": "wrong"}),
          anonymous={"GET": 200, "POST": 400}),
     page("logout", Call("GET", everyone(405)), Call("POST", everyone(302)), anonymous={"GET": 405, "POST": 302}),
