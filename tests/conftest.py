@@ -62,6 +62,17 @@ def client_for(user: User | None) -> Client:
     return client
 
 
+def sign_in(username: str, password: str) -> Client:
+    """A fresh browser that signs in through the login page; asserts nothing."""
+    client = Client()
+    client.post("/login/", {"username": username, "password": password})
+    return client
+
+
+def signed_in(client: Client) -> bool:
+    return client.get("/settings/").status_code == 200
+
+
 class ApiClient:
     """Calls /api/v1 with a personal token, as an integration would."""
 

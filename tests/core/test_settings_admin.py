@@ -12,22 +12,12 @@ import pytest
 from django.test import Client
 
 from rapport.core.models import Role, RolePermission, Team, User, Visibility
-from tests.conftest import client_for
+from tests.conftest import client_for, sign_in, signed_in
 from tests.factories import PASSWORD, AccountFactory, ContactFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "a long and unusual pass phrase"
-
-
-def sign_in(username: str, password: str) -> Client:
-    client = Client()
-    client.post("/login/", {"username": username, "password": password})
-    return client
-
-
-def signed_in(client: Client) -> bool:
-    return client.get("/settings/").status_code == 200
 
 
 def user_post(**changes: Any) -> dict[str, Any]:

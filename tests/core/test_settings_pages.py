@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from rapport.core.models import ApiToken, User
-from tests.conftest import client_for
+from tests.conftest import client_for, sign_in, signed_in
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,17 +21,6 @@ ADMIN_LINKS = ["/settings/users/", "/settings/teams/", "/settings/roles/"]
 
 def bearer(plaintext: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {plaintext}"}
-
-
-def sign_in(username: str, password: str) -> Client:
-    """A fresh browser that signs in through the login page; asserts nothing."""
-    client = Client()
-    client.post("/login/", {"username": username, "password": password})
-    return client
-
-
-def signed_in(client: Client) -> bool:
-    return client.get("/settings/").status_code == 200
 
 
 # --- Index --------------------------------------------------------------------------
