@@ -38,6 +38,11 @@ class Personas:
 
 @pytest.fixture
 def personas(db) -> Personas:
+    return build_personas()
+
+
+def build_personas() -> Personas:
+    """The personas; the fixture builds them per test, the permission matrix once per module."""
     team_a = TeamFactory(name="Team A")
     team_b = TeamFactory(name="Team B")
     manager = UserFactory(username="manager", role_slugs="manager")

@@ -174,6 +174,19 @@ def user_password_change(*, user: User, password: str) -> User:
 # --- Users, teams, roles (Settings pages and the admin) ------------------------
 
 
+def _clean_unique(target: Any, *, field: str, message: str, exclude: list[str] | None = None) -> dict[str, list[str]]:
+    """The model's own validation errors, plus `field` taken by another row ignoring case."""
+    errors: dict[str, list[str]] = {}
+    try:
+        target.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        _merge_errors(errors, exc)
+    taken = type(target)._default_manager.filter(**{f"{field}__iexact": getattr(target, field)})
+    if field not in errors and taken.exclude(pk=target.pk).exists():
+        errors[field] = [message]
+    return errors
+
+
 def _require_admin(actor: Any) -> None:
     if not access_for(actor).is_admin:
         raise PermissionDenied(_("Only administrators may manage users, teams and roles."))
@@ -201,15 +214,8 @@ def user_save(
         raise PermissionDenied(_("Only a superuser may change a superuser's account."))
     for name, value in data.items():
         setattr(target, name, value.strip() if isinstance(value, str) else value)
-    errors: dict[str, list[str]] = {}
-    try:
-        target.full_clean(exclude=["password"])
-    except ValidationError as exc:
-        _merge_errors(errors, exc)
-    if "username" not in errors and (
-        User.objects.filter(username__iexact=target.username).exclude(pk=target.pk).exists()
-    ):
-        errors["username"] = [_("A user with that username already exists.")]
+    errors = _clean_unique(target, field="username", message=_("A user with that username already exists."),
+                           exclude=["password"])
     is_self = target.pk is not None and target.pk == getattr(actor, "pk", None)
     if is_self and not target.is_active:
         errors.setdefault("is_active", []).append(_("You cannot deactivate yourself."))
@@ -246,13 +252,7 @@ def team_save(*, actor: Any, team: Team | None, name: str, manager: User | None,
     target = Team.objects.select_for_update().get(pk=team.pk) if team is not None and team.pk else Team()
     target.name = (name or "").strip()
     target.manager = manager
-    errors: dict[str, list[str]] = {}
-    try:
-        target.full_clean()
-    except ValidationError as exc:
-        _merge_errors(errors, exc)
-    if "name" not in errors and Team.objects.filter(name__iexact=target.name).exclude(pk=target.pk).exists():
-        errors["name"] = [_("A team with this name already exists.")]
+    errors = _clean_unique(target, field="name", message=_("A team with this name already exists."))
     if errors:
         raise ValidationError(errors)
     target.save()
@@ -278,13 +278,7 @@ def role_save(
     was_admin = target.pk is not None and target.is_admin
     for name, value in data.items():
         setattr(target, name, value.strip() if isinstance(value, str) else value)
-    errors: dict[str, list[str]] = {}
-    try:
-        target.full_clean()
-    except ValidationError as exc:
-        _merge_errors(errors, exc)
-    if "slug" not in errors and Role.objects.filter(slug__iexact=target.slug).exclude(pk=target.pk).exists():
-        errors["slug"] = [_("A role with this key already exists.")]
+    errors = _clean_unique(target, field="slug", message=_("A role with this key already exists."))
     known_types = {rt.key for rt in record_types()}
     for (record_type, action), scope in overrides.items():
         if record_type not in known_types or action not in Action.values or scope not in Scope.values:

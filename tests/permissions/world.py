@@ -29,8 +29,7 @@ from rapport.core.models import ApiToken, HistoryEntry, Role, RolePermission, Te
 from rapport.core.services import token_create
 from rapport.directory import services as directory
 from rapport.directory.models import Account, Address, Attribute, Contact
-from tests.conftest import Personas
-from tests.factories import TeamFactory, UserFactory
+from tests.conftest import Personas, build_personas
 from tests.permissions.rules import VISIBILITIES
 
 # One request handler for every client of the process: a new Client loads the middleware again,
@@ -42,24 +41,6 @@ def new_client(*, enforce_csrf: bool = False) -> Client:
     client = Client(enforce_csrf_checks=enforce_csrf)
     client.handler = _HANDLERS[enforce_csrf]
     return client
-
-
-def build_personas() -> Personas:
-    """The personas exactly as tests/conftest.py builds them (its fixture is per test; this is per module)."""
-    team_a = TeamFactory(name="Team A")
-    team_b = TeamFactory(name="Team B")
-    manager = UserFactory(username="manager", role_slugs="manager")
-    team_a.manager = manager
-    team_a.save()
-    return Personas(
-        owner=UserFactory(username="owner", team=team_a, role_slugs="sales"),
-        teammate=UserFactory(username="teammate", team=team_a, role_slugs="sales"),
-        outsider=UserFactory(username="outsider", team=team_b, role_slugs="sales"),
-        manager=manager,
-        viewer=UserFactory(username="viewer", team=team_a, role_slugs="read-only"),
-        admin=UserFactory(username="admin", role_slugs="admin"),
-        marketer=UserFactory(username="marketer", team=team_a, role_slugs="marketing"),
-    )
 
 
 def describe_personas(personas: Personas) -> dict[str, tuple]:
