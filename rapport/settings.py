@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "ninja",
     "rapport.core",
     "rapport.directory",
+    "rapport.activities",
 ]
 
 MIDDLEWARE = [

@@ -50,3 +50,24 @@ def register_nav_item(url_name: str, label: str, *, record_type: str | None, ord
 
 def nav_items() -> list[NavItem]:
     return sorted(_NAV_ITEMS, key=lambda item: item.order)
+
+
+@dataclass(frozen=True)
+class Linkable:
+    """A record type that activities and notes can be about: its model and its page."""
+
+    key: str
+    model_label: str  # "directory.Account"
+    detail_url_name: str
+    label: str
+
+
+_LINKABLES: dict[str, Linkable] = {}
+
+
+def register_linkable(key: str, model_label: str, detail_url_name: str, label: str) -> None:
+    _LINKABLES[key] = Linkable(key=key, model_label=model_label, detail_url_name=detail_url_name, label=label)
+
+
+def linkables() -> dict[str, Linkable]:
+    return dict(_LINKABLES)

@@ -1,0 +1,302 @@
+"""Reads of activities, calendars, task lists and notes, always through visible_to(user).
+
+The one deliberate exception is free/busy: a colleague's calendar shows the times
+of activities the viewer may not see as "busy", with nothing else about them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from rapport.activities.models import (
+    OPEN_STATUSES,
+    SHORT_SPAN,
+    Activity,
+    ActivityAssignee,
+    ActivityException,
+    ActivityKind,
+    ActivityLink,
+    ActivityStatus,
+    ActivityType,
+    Note,
+)
+from rapport.activities.recurrence import Occurrence, expand
+from rapport.core.access import access_record, require
+from rapport.core.history import history_for
+from rapport.core.models import Action, User
+from rapport.core.registry import linkables
+
+MAX_RANGE = dt.timedelta(days=400)
+MAX_OCCURRENCES = 5000
+RECORD_PANEL_LIMIT = 50
+
+
+# --- Records activities and notes are about ---------------------------------------------------------
+
+
+def linked_model(record_type: str) -> Any:
+    linkable = linkables().get(record_type)
+    if linkable is None:
+        raise ValidationError({"regarding": [_("Unknown record type %(type)s; use one of: %(types)s.")
+                                             % {"type": record_type[:30], "types": ", ".join(sorted(linkables()))}]})
+    return apps.get_model(linkable.model_label)
+
+
+def record_ref(*, user: Any, ref: str, field: str = "regarding") -> Any:
+    """The record a "type:id" reference names (account:abc…), if the user may see it; else a
+    ValidationError naming `field`."""
+    record_type, sep, public_id = (ref or "").partition(":")
+    if not sep or not public_id:
+        raise ValidationError({field: [_("Name a record as type:id, such as account:%(example)s.")
+                                       % {"example": "k3j…"}]})
+    found = linked_model(record_type).objects.visible_to(user).filter(public_id=public_id).first()
+    if found is None:
+        raise ValidationError({field: [_("No such %(type)s.") % {"type": record_type}]})
+    return found
+
+
+def record_refs(*, user: Any, refs: list[str], field: str = "regarding") -> list[Any]:
+    return [record_ref(user=user, ref=ref, field=field) for ref in refs]
+
+
+def records_linked(*, user: Any, links: list[tuple[str, int]]) -> list[Any]:
+    """The records among (type, id) pairs that the user may see, one query per type."""
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for record_type, record_id in links:
+        by_type[record_type].append(record_id)
+    found: list[Any] = []
+    for record_type, ids in by_type.items():
+        if record_type in linkables():
+            found.extend(linked_model(record_type).objects.visible_to(user).filter(pk__in=ids))
+    return found
+
+
+# --- Activities -------------------------------------------------------------------------------------
+
+
+def kinds() -> QuerySet[ActivityKind]:
+    return ActivityKind.objects.filter(is_active=True)
+
+
+def activity_base(*, user: Any) -> QuerySet[Activity]:
+    return Activity.objects.visible_to(user).select_related("kind", "owner")
+
+
+def activity_get(*, user: Any, public_id: str, action: str = Action.READ, deleted: bool = False) -> Activity:
+    """One activity: 404 if the user may not see it, 403 if they may not do `action` to it."""
+    qs = Activity.objects.select_related("kind", "owner", "created_by").prefetch_related(
+        "assignments__user", "attendees", "links", "exceptions")
+    return access_record(user, Activity, public_id, action, queryset=qs, deleted=deleted)
+
+
+def activity_detail(*, user: Any, public_id: str) -> dict[str, Any]:
+    """An activity with what its page shows: who, what it regards, its notes and its history."""
+    activity = activity_get(user=user, public_id=public_id)
+    regarding = records_linked(user=user, links=[(link.record_type, link.record_id) for link in activity.links.all()])
+    attendees = records_linked(user=user, links=[("contact", contact.pk) for contact in activity.attendees.all()])
+    return {
+        "activity": activity,
+        "assignees": [assignment.user for assignment in activity.assignments.all()],
+        "attendees": attendees,
+        "regarding": regarding,
+        "notes": notes_about(user=user, record=activity),
+        "history": history_for(activity, user=user),
+    }
+
+
+def activity_list(*, user: Any, params: Any) -> QuerySet[Activity]:
+    """Activities the user may see, filtered by owner, assigned_to, status, type, kind, regarding."""
+    qs = activity_base(user=user)
+    owner = params.get("owner")
+    if owner:
+        qs = qs.filter(owner_id=_user_id(user, owner, "owner"))
+    assigned = params.get("assigned_to")
+    if assigned:
+        qs = qs.filter(pk__in=ActivityAssignee.objects.filter(user_id=_user_id(user, assigned, "assigned_to"))
+                       .values("activity_id"))
+    status = params.get("status")
+    if status:
+        wanted = [s for s in status.split(",") if s]
+        if status == "open":
+            wanted = list(OPEN_STATUSES)
+        unknown = set(wanted) - set(ActivityStatus.values)
+        if unknown:
+            raise ValidationError({"status": [_("Unknown status %(s)s.") % {"s": sorted(unknown)[0][:20]}]})
+        qs = qs.filter(status__in=wanted)
+    activity_type = params.get("type")
+    if activity_type:
+        if activity_type not in ActivityType.values:
+            raise ValidationError({"type": [_("Use task or event.")]})
+        qs = qs.filter(activity_type=activity_type)
+    kind = params.get("kind")
+    if kind:
+        qs = qs.filter(kind__key=kind)
+    regarding = params.get("regarding")
+    if regarding:
+        record = record_ref(user=user, ref=regarding)
+        qs = qs.filter(_regarding_q(record))
+    return qs
+
+
+def _user_id(user: Any, value: str, field: str) -> int:
+    if value == "me":
+        return int(user.pk)
+    found = User.objects.filter(public_id=value).values_list("pk", flat=True).first()
+    if found is None:
+        raise ValidationError({field: [_("No such user.")]})
+    return int(found)
+
+
+def _regarding_q(record: Any) -> Q:
+    """Activities about a record: linked to it, or (a contact) with it among the attendees."""
+    condition = Q(pk__in=ActivityLink.objects.filter(record_type=record.record_type, record_id=record.pk)
+                  .values("activity_id"))
+    if record.record_type == "contact":
+        through = Activity.attendees.through
+        condition |= Q(pk__in=through.objects.filter(contact_id=record.pk).values("activity_id"))
+    return condition
+
+
+def activities_about(*, user: Any, record: Any, limit: int = RECORD_PANEL_LIMIT) -> list[Activity]:
+    """The activities a record's page shows: open ones on top, then newest first."""
+    open_first = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(activity_base(user=user).filter(_regarding_q(record)).annotate(closed=open_first)
+                .order_by("closed", "-starts_at", "-id")[:limit])
+
+
+def check_range(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.datetime, dt.datetime]:
+    if start is None or end is None:
+        raise ValidationError({"start" if start is None else "end": [_("Give both start and end.")]})
+    if end <= start:
+        raise ValidationError({"end": [_("The end is before the start.")]})
+    if end - start > MAX_RANGE:
+        raise ValidationError({"end": [_("Ask for at most %(days)d days at a time.") % {"days": MAX_RANGE.days}]})
+    return start, end
+
+
+def _in_range(qs: QuerySet[Any], start: dt.datetime, end: dt.datetime, prefix: str = "") -> QuerySet[Any]:
+    """Rows whose activity may overlap [start, end): short single ones by one index range, the rest
+    (recurring, or long) by their own."""
+    if prefix:  # ActivityAssignee rows
+        short = Q(is_long=False, starts_at__gte=start - SHORT_SPAN, starts_at__lt=end)
+        long = Q(is_long=True, starts_at__lt=end) & (Q(last_ends_at__isnull=True) | Q(last_ends_at__gte=start))
+        return qs.filter(short | long)
+    single = Q(rrule="", starts_at__lt=end, ends_at__gte=start)
+    recurring = ~Q(rrule="") & Q(starts_at__lt=end) & (Q(recurrence_ends_at__isnull=True)
+                                                      | Q(recurrence_ends_at__gte=start))
+    return qs.filter(single | recurring)
+
+
+def occurrences_of(activities: list[Activity], start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
+    """Every occurrence of these activities in [start, end), recurrences expanded, by start."""
+    recurring = [a.pk for a in activities if a.rrule]
+    exceptions: dict[int, list[ActivityException]] = defaultdict(list)
+    if recurring:
+        for exc in ActivityException.objects.filter(activity_id__in=recurring):
+            exceptions[exc.activity_id].append(exc)
+    found: list[Occurrence] = []
+    for activity in activities:
+        found.extend(expand(activity, start, end, exceptions.get(activity.pk, ())))
+        if len(found) > MAX_OCCURRENCES:
+            raise ValidationError({"end": [_("More than %(n)d occurrences; ask for a shorter range.")
+                                           % {"n": MAX_OCCURRENCES}]})
+    found.sort(key=lambda o: (o.starts_at, o.activity.pk))
+    return found
+
+
+def activity_occurrences(*, user: Any, params: Any, start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
+    """activity_list's activities as occurrences in a range (recurrences expanded)."""
+    start, end = check_range(start, end)
+    qs = _in_range(activity_list(user=user, params=params), start, end)
+    return occurrences_of(list(qs[: MAX_OCCURRENCES + 1]), start, end)
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """An occurrence on someone's calendar; `busy` when the viewer may see only that the time is taken."""
+
+    occurrence: Occurrence
+    person_ids: frozenset[int]
+    busy: bool
+
+    @property
+    def activity(self) -> Activity:
+        return self.occurrence.activity
+
+
+def calendar(*, user: Any, people: list[User], start: dt.datetime, end: dt.datetime) -> list[CalendarEntry]:
+    """The calendars of some people (the user, chosen colleagues, a team) in a range.
+
+    An activity is on a person's calendar when it is assigned to them. One the viewer may not
+    see is shown as busy: its times only.
+    """
+    start, end = check_range(start, end)
+    ids = [person.pk for person in people]
+    rows = _in_range(ActivityAssignee.objects.filter(user_id__in=ids), start, end, prefix="assignment")
+    persons: dict[int, set[int]] = defaultdict(set)
+    for activity_id, person_id in rows.values_list("activity_id", "user_id")[: MAX_OCCURRENCES + 1]:
+        persons[activity_id].add(person_id)
+    if not persons:
+        return []
+    # Free/busy: the times of every activity on these calendars, its content only where visible.
+    activities = list(Activity.objects.filter(pk__in=persons, deleted_at__isnull=True).select_related("kind"))
+    visible = set(Activity.objects.visible_to(user).filter(pk__in=persons).values_list("pk", flat=True))
+    return [CalendarEntry(occurrence=occurrence, person_ids=frozenset(persons[occurrence.activity.pk]),
+                          busy=occurrence.activity.pk not in visible)
+            for occurrence in occurrences_of(activities, start, end)]
+
+
+def current_tasks(*, user: Any, limit: int = 50) -> list[Activity]:
+    """My Current Tasks: open and pending tasks assigned to the user, overdue (earliest due) first."""
+    rows = (ActivityAssignee.objects.filter(user_id=user.pk, open_task=True).order_by("starts_at", "activity_id")
+            .values_list("activity_id", flat=True)[:limit])
+    ids = list(rows)
+    found = {a.pk: a for a in activity_base(user=user).filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
+
+
+# --- Notes ------------------------------------------------------------------------------------------
+
+
+def notes_about(*, user: Any, record: Any, limit: int = RECORD_PANEL_LIMIT) -> list[Note]:
+    """The notes on a record the user can see (the caller found the record through visible_to)."""
+    return list(Note.objects.visible_to(user).filter(about_type=record.record_type, about_id=record.pk)
+                .select_related("owner").order_by("-created_at", "-id")[:limit])
+
+
+def note_get(*, user: Any, public_id: str, action: str = Action.READ) -> Note:
+    """One note, if the user may see both the note and the record it is about."""
+    note = access_record(user, Note, public_id, Action.READ, queryset=Note.objects.select_related("owner"))
+    if not records_linked(user=user, links=[(note.about_type, note.about_id)]):
+        raise Http404
+    if action != Action.READ:
+        require(user, Note.record_type, action, owner_id=note.owner_id)
+    return note
+
+
+def note_about_record(*, user: Any, note: Note) -> Any:
+    found = records_linked(user=user, links=[(note.about_type, note.about_id)])
+    return found[0] if found else None
+
+
+def note_list(*, user: Any, params: Any) -> QuerySet[Note]:
+    """Notes about one record (`about=type:id`, required: notes live on their record)."""
+    about = params.get("about")
+    if not about:
+        raise ValidationError({"about": [_("Name the record the notes are about, as type:id.")]})
+    record = record_ref(user=user, ref=about, field="about")
+    return Note.objects.visible_to(user).filter(about_type=record.record_type, about_id=record.pk) \
+        .select_related("owner")
+
+
+def note_history(*, user: Any, note: Note) -> list[Any]:
+    return history_for(note, user=user)
