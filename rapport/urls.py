@@ -9,6 +9,7 @@ from rapport.core import views as core_views
 urlpatterns = [
     path("", include("rapport.core.urls")),
     path("", include("rapport.directory.urls")),
+    path("", include("rapport.activities.urls")),
     # The admin signs in through Rapport's own page, so the sign-in throttle covers it too.
     path("admin/login/", core_views.login_view, name="admin_login"),
     path("admin/", admin.site.urls),

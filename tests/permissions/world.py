@@ -14,6 +14,7 @@ A new record type adds a builder to RECORD_SUBJECTS.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from django.conf import settings
 from django.test import Client
 from django.test.client import ClientHandler
 
+from rapport.activities import services as activities
+from rapport.activities.models import Activity, ActivityAssignee, ActivityException, ActivityKind, ActivityLink, Note
 from rapport.core.access import forget_access
 from rapport.core.models import ApiToken, HistoryEntry, Role, RolePermission, Team, User
 from rapport.core.services import token_create
@@ -88,12 +91,42 @@ def _contact(personas: Personas, visibility: str, *, deleted: bool = False) -> C
     return Contact.objects.get(pk=contact.pk)
 
 
+def _activity(personas: Personas, visibility: str, *, deleted: bool = False) -> Activity:
+    """A weekly meeting of the owner's (so that occurrence routes have an occurrence to act on)."""
+    owner = personas.owner
+    start = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+    activity = activities.activity_create(
+        actor=owner,
+        data={"activity_type": "event", "kind": ActivityKind.objects.get(key="meeting"),
+              "subject": f"Subject meeting {visibility}{' gone' if deleted else ''}", "starts_at": start,
+              "ends_at": start + dt.timedelta(hours=1), "rrule": "FREQ=WEEKLY;COUNT=10", "visibility": visibility},
+    )
+    if deleted:
+        activities.activity_delete(actor=owner, activity=activity)
+    return Activity.objects.get(pk=activity.pk)
+
+
+def _note(personas: Personas, visibility: str, *, deleted: bool = False) -> Note:
+    """A note of the owner's on an account everyone sees: a note is always the team's, whatever `visibility`."""
+    owner = personas.owner
+    about = directory.account_create(actor=owner, data={"name": f"Noted account {visibility}", "visibility": "everyone"},
+                                     confirm_duplicate=True)
+    note = activities.note_create(actor=owner, about=about, body=f"Subject note {visibility}")
+    if deleted:
+        activities.note_delete(actor=owner, note=note)
+    return Note.objects.get(pk=note.pk)
+
+
 # Business records owned by `owner`, one per visibility.
 RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {
     "account": _account,
     "deleted account": lambda p, v: _account(p, v, deleted=True),
     "contact": _contact,
     "deleted contact": lambda p, v: _contact(p, v, deleted=True),
+    "activity": _activity,
+    "deleted activity": lambda p, v: _activity(p, v, deleted=True),
+    "note": _note,
+    "deleted note": lambda p, v: _note(p, v, deleted=True),
 }
 # Everything else a URL can name.
 OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {
@@ -191,6 +224,11 @@ class World:
             "contacts": list(Contact.objects.order_by("pk").values()),
             "addresses": list(Address.objects.order_by("pk").values()),
             "attributes": list(Attribute.objects.order_by("pk").values()),
+            "activities": list(Activity.objects.order_by("pk").values()),
+            "activity_assignees": list(ActivityAssignee.objects.order_by("pk").values()),
+            "activity_links": list(ActivityLink.objects.order_by("pk").values()),
+            "activity_exceptions": list(ActivityException.objects.order_by("pk").values()),
+            "notes": list(Note.objects.order_by("pk").values()),
             "history": list(HistoryEntry.objects.order_by("pk").values_list("pk", flat=True)),
             "users": list(User.objects.order_by("pk").values(
                 "pk", "public_id", "username", "password", "first_name", "last_name", "email", "time_zone",

@@ -1,0 +1,1 @@
+"""Pages of activities: My Home, the calendar, activity details and forms, notes on records."""
