@@ -1,13 +1,16 @@
-"""Factories for every test: users in roles and teams, accounts, contacts."""
+"""Factories for every test: users in roles and teams, accounts, contacts, activities, notes."""
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 
 import factory
 from django.contrib.auth.hashers import make_password
 from factory.django import DjangoModelFactory
 
+from rapport.activities import services as activity_services
+from rapport.activities.models import Activity, ActivityKind, ActivityType, Note
 from rapport.core.models import Role, Team, User, Visibility
 from rapport.directory.models import Account, Contact
 
@@ -81,3 +84,82 @@ class ContactFactory(RecordFactory):
 
     first_name = factory.Sequence(lambda n: f"Pat{n}")
     last_name = factory.Sequence(lambda n: f"Person{n:05d}")
+
+
+def tomorrow_at(hour: int) -> dt.datetime:
+    """Tomorrow at `hour`:00 UTC."""
+    today = dt.datetime.now(dt.UTC).date()
+    return dt.datetime.combine(today + dt.timedelta(days=1), dt.time(hour), tzinfo=dt.UTC)
+
+
+# Arguments of services.activity_create that are not fields of the activity.
+SERVICE_ARGUMENTS = ("actor", "assignees", "attendees", "regarding")
+
+
+class ActivityFactory(DjangoModelFactory):
+    """An activity made through services.activity_create, so that its assignment rows (what
+    calendars and task lists read) are right, and its history is written.
+
+    By default an event of the owner's, tomorrow 10:00-11:00 UTC, visible to everyone.
+    `ActivityFactory(task=True)` makes a task due tomorrow (`due_on=` to choose the day).
+    Besides the model's fields it takes `actor` (who creates it; default: the owner),
+    `assignees` (default: the owner), `attendees` and `regarding` (records), as the service does.
+    """
+
+    class Meta:
+        model = Activity
+
+    class Params:
+        task = factory.Trait(
+            activity_type=ActivityType.TASK,
+            kind=factory.LazyFunction(lambda: ActivityKind.objects.get(key="todo")),
+            starts_at=None,
+            ends_at=None,
+            due_on=factory.LazyFunction(lambda: tomorrow_at(0).date()),
+        )
+
+    owner = factory.SubFactory(UserFactory)
+    visibility = Visibility.EVERYONE
+    activity_type = ActivityType.EVENT
+    kind = factory.LazyFunction(lambda: ActivityKind.objects.get(key="meeting"))
+    subject = factory.Sequence(lambda n: f"Activity {n:05d}")
+    starts_at = factory.LazyFunction(lambda: tomorrow_at(10))
+    ends_at = factory.LazyAttribute(lambda a: a.starts_at + dt.timedelta(hours=1) if a.starts_at else None)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        extra = {name: kwargs.pop(name) for name in SERVICE_ARGUMENTS if name in kwargs}
+        actor = extra.pop("actor", None) or kwargs["owner"]
+        data = {name: value for name, value in kwargs.items() if value is not None}
+        return activity_services.activity_create(actor=actor, data=data, **extra)
+
+    @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        for name in SERVICE_ARGUMENTS:
+            kwargs.pop(name, None)
+        due_on = kwargs.pop("due_on", None)
+        if due_on is not None:  # stored as the service stores a task: all day on its date
+            kwargs["starts_at"] = kwargs["ends_at"] = activity_services.utc_midnight(due_on)
+            kwargs["all_day"] = True
+        return model_class(*args, **kwargs)
+
+
+class NoteFactory(DjangoModelFactory):
+    """A note made through services.note_create by its author (`owner`), about `about`
+    (default: an account of the author's that everyone sees)."""
+
+    class Meta:
+        model = Note
+
+    owner = factory.SubFactory(UserFactory)
+    about = factory.SubFactory(AccountFactory, owner=factory.SelfAttribute("..owner"))
+    body = factory.Sequence(lambda n: f"Note {n:05d}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return activity_services.note_create(actor=kwargs["owner"], about=kwargs["about"], body=kwargs["body"])
+
+    @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        about = kwargs.pop("about")
+        return model_class(*args, about_type=about.record_type, about_id=about.pk, **kwargs)
