@@ -10,6 +10,7 @@ RFC 5545 says.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +26,11 @@ KNOWN_PARTS = frozenset({"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTH
 MAX_COUNT = 5000
 # Occurrences of one activity in one range at the most: a daily rule over ten years stops here.
 MAX_OCCURRENCES = 1500
+# Numbered rule parts: (lowest, highest, whether negative values count from the end).
+NUMBER_PARTS = {"BYMONTH": (1, 12, False), "BYMONTHDAY": (1, 31, True), "BYYEARDAY": (1, 366, True),
+                "BYWEEKNO": (1, 53, True), "BYSETPOS": (1, 366, True)}
+WEEKDAY = re.compile(r"(?:[+-]?(\d{1,2}))?(MO|TU|WE|TH|FR|SA|SU)")
+DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February as in a leap year
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,11 @@ class Occurrence:
     ends_at: dt.datetime
     original_start: dt.datetime | None = None
     moved: bool = False
+
+    @property
+    def utc_day(self) -> dt.date:
+        """The date of an all-day occurrence (stored as a UTC midnight)."""
+        return self.starts_at.astimezone(dt.UTC).date()
 
     @property
     def key(self) -> str:
@@ -107,7 +118,37 @@ def normalise_rule(text: str) -> str:
         raise ValidationError({"rrule": [_("COUNT must be a whole number from 1 to %(max)d.") % {"max": MAX_COUNT}]})
     if "INTERVAL" in values and (not values["INTERVAL"].isdigit() or not 1 <= int(values["INTERVAL"]) <= 1000):
         raise ValidationError({"rrule": [_("INTERVAL must be a whole number from 1 to 1000.")]})
+    _check_by_parts(values)
     return ";".join(f"{name}={value}" for name, value in parts)
+
+
+def _numbers(name: str, value: str) -> list[int]:
+    low, high, signed = NUMBER_PARTS[name]
+    numbers = []
+    for item in value.split(","):
+        digits = item[1:] if signed and item[:1] in ("+", "-") else item
+        if not digits.isdigit() or not low <= int(digits) <= high:
+            raise ValidationError({"rrule": [_("%(name)s takes whole numbers from %(low)d to %(high)d.")
+                                             % {"name": name, "low": -high if signed else low, "high": high}]})
+        numbers.append(-int(digits) if item.startswith("-") else int(digits))
+    return numbers
+
+
+def _check_by_parts(values: dict[str, str]) -> None:
+    """Refuse BY parts out of range, and days that no month listed has (the 30th of February):
+    such a rule would be searched for an occurrence until the year 9999, for seconds."""
+    numbers = {name: _numbers(name, values[name]) for name in NUMBER_PARTS if name in values}
+    if "BYDAY" in values:
+        highest = 5 if values["FREQ"] == "MONTHLY" else 53
+        for item in values["BYDAY"].split(","):
+            match = WEEKDAY.fullmatch(item)
+            if match is None or (match.group(1) is not None and not 1 <= int(match.group(1)) <= highest):
+                raise ValidationError({"rrule": [_("BYDAY takes days such as MO,WE or, monthly, 1MO or -1FR.")]})
+    if "BYMONTH" in numbers and "BYMONTHDAY" in numbers:
+        longest = max(DAYS_IN_MONTH[month - 1] for month in numbers["BYMONTH"])
+        if min(abs(day) for day in numbers["BYMONTHDAY"]) > longest:
+            raise ValidationError({"rrule": [
+                _("This repeat rule gives no occurrence: those months have no such day.")]})
 
 
 def _rule(rule_text: str, start_local: dt.datetime, zone: zoneinfo.ZoneInfo, all_day: bool) -> du_rrule.rrule:
@@ -138,15 +179,20 @@ def check_rule(rule_text: str, *, starts_at: dt.datetime, time_zone: str, all_da
 
 def recurrence_end(rule_text: str, *, starts_at: dt.datetime, ends_at: dt.datetime, time_zone: str,
                    all_day: bool) -> dt.datetime | None:
-    """When the last occurrence ends (UTC), or None for a rule without COUNT or UNTIL."""
+    """When the last occurrence ends (UTC), or None for a rule without COUNT or UNTIL.
+
+    Also None for an UNTIL so far away that the rule gives more than MAX_COUNT occurrences (a daily
+    rule until 9999): for range queries it never ends, and it is not walked to its end.
+    """
     values = dict(_parts(rule_text))
     if "COUNT" not in values and "UNTIL" not in values:
         return None
     zone: Any = dt.UTC if all_day else _zone(time_zone)
     rule = _rule(rule_text, _local_naive(starts_at, zone), zone, all_day)
     last = None
-    for last in rule:  # noqa: B007 - bounded by COUNT (<= MAX_COUNT) or UNTIL
-        pass
+    for number, last in enumerate(rule, 1):  # noqa: B007 - bounded by COUNT (<= MAX_COUNT) or UNTIL
+        if number > MAX_COUNT:
+            return None
     if last is None:
         return starts_at
     return _to_utc(last, zone) + (ends_at - starts_at)
@@ -156,7 +202,7 @@ def expand(activity: Any, start: dt.datetime, end: dt.datetime, exceptions: Iter
     """The occurrences of an activity that overlap [start, end), with moved and skipped ones applied."""
     duration = activity.ends_at - activity.starts_at
     if not activity.rrule:
-        if activity.starts_at < end and (activity.ends_at > start or activity.ends_at == activity.starts_at >= start):
+        if _overlaps(activity.starts_at, activity.ends_at, start, end):
             return [Occurrence(activity, activity.starts_at, activity.ends_at)]
         return []
     exceptions = list(exceptions)
@@ -174,17 +220,25 @@ def expand(activity: Any, start: dt.datetime, end: dt.datetime, exceptions: Iter
         exception = by_original.pop(original, None)
         if exception is not None:
             continue  # moved or skipped: handled below
-        if original < end and (original + duration > start or (duration.total_seconds() == 0 and original >= start)):
+        if _overlaps(original, original + duration, start, end):
             found.append(Occurrence(activity, original, original + duration, original_start=original))
     for exception in exceptions:
         if exception.cancelled or exception.starts_at is None:
             continue
         exc_end = exception.ends_at or exception.starts_at + duration
-        if exception.starts_at < end and exc_end > start:
+        if _overlaps(exception.starts_at, exc_end, start, end):
             found.append(Occurrence(activity, exception.starts_at, exc_end, original_start=exception.original_start,
                                     moved=True))
     found.sort(key=lambda occurrence: occurrence.starts_at)
     return found
+
+
+def _overlaps(starts_at: dt.datetime, ends_at: dt.datetime, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether [starts_at, ends_at) meets [start, end); an item without duration (a task) meets
+    it when it starts inside."""
+    if ends_at == starts_at:
+        return start <= starts_at < end
+    return starts_at < end and ends_at > start
 
 
 def occurs_at(activity: Any, original_start: dt.datetime) -> bool:
@@ -194,8 +248,10 @@ def occurs_at(activity: Any, original_start: dt.datetime) -> bool:
     zone: Any = dt.UTC if activity.all_day else _zone(activity.time_zone)
     rule = _rule(activity.rrule, _local_naive(activity.starts_at, zone), zone, activity.all_day)
     local = _local_naive(original_start, zone)
-    candidate = rule.after(local - dt.timedelta(seconds=1), inc=True)
-    return candidate is not None and _to_utc(candidate, zone) == original_start
+    # The rule's wall-clock time is at or before the local time of the occurrence: later by the
+    # gap when it fell in a daylight-saving gap (see the module docstring). A day covers any gap.
+    candidates = rule.between(local - dt.timedelta(days=1), local, inc=True)
+    return any(_to_utc(candidate, zone) == original_start for candidate in candidates)
 
 
 def local_datetime(day: dt.date, time: dt.time, time_zone: str) -> dt.datetime:
