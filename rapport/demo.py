@@ -1,4 +1,5 @@
-"""The demo company: eight users in their roles, two teams, 50 accounts and 200 contacts.
+"""The demo company: eight users in their roles, two teams, 50 accounts, 200 contacts, and
+the activities and notes of the weeks around the day it is loaded.
 
 Loaded only by `rapport demo` (which `make run` calls the first time), never by migrations.
 Records are created through the same services as the pages, so they carry history.
@@ -6,11 +7,16 @@ Records are created through the same services as the pages, so they carry histor
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from rapport.activities import services as activities
+from rapport.activities.models import ActivityKind
+from rapport.activities.recurrence import local_datetime
 from rapport.core.models import Role, Team, User, Visibility
 from rapport.directory import services as directory
 from rapport.directory.models import RelationshipStage
@@ -150,7 +156,71 @@ def load_demo(*, progress: bool = False, seed: int = 42) -> dict[str, int]:
             confirm_duplicate=True,
         )
         _progress("contacts", index + 1, total_contacts, progress)
+    counts = _demo_activities(rng, users, accounts, progress=progress)
     if progress:
         print("Demo company loaded.")
         print(demo_logins())
-    return {"users": len(users), "accounts": total_accounts, "contacts": total_contacts}
+    return {"users": len(users), "accounts": total_accounts, "contacts": total_contacts, **counts}
+
+
+MEETING_SUBJECTS = ["Quarterly review", "Product demo", "Contract talk", "Site visit", "Kick-off", "Renewal meeting"]
+CALL_SUBJECTS = ["Follow-up call", "Check in on the delivery", "Call about the quote", "Introductory call"]
+TASK_SUBJECTS = ["Send the offer", "Prepare the quarterly figures", "Send the welcome package",
+                 "Update the contact list", "Answer the price question", "Book the trade fair booth"]
+NOTE_TEXTS = ["Prefers calls before 10.", "Budget decision moves to the next quarter.",
+              "Asked for references in their industry.", "Very happy with the last delivery."]
+
+
+def _demo_activities(rng: random.Random, users: dict[str, User], accounts: list, *, progress: bool) -> dict[str, int]:
+    """Meetings, calls and tasks of the weeks around today, a weekly team meeting and notes, so that
+    My Home and the calendar show a working week the moment the demo is loaded."""
+    admin = users["admin"]
+    kinds = {kind.key: kind for kind in ActivityKind.objects.all()}
+    today = timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday())
+    zone = "Europe/Berlin"
+    made = 0
+    activities.activity_create(actor=admin, data={
+        "activity_type": "event", "kind": kinds["meeting"], "subject": "Sales team meeting",
+        "starts_at": local_datetime(monday - dt.timedelta(weeks=4), dt.time(9, 0), zone),
+        "ends_at": local_datetime(monday - dt.timedelta(weeks=4), dt.time(9, 30), zone),
+        "rrule": "FREQ=WEEKLY;BYDAY=MO", "time_zone": zone, "owner": users["manager"], "location": "Room 2",
+    }, assignees=[users[name] for name in ("manager", "sales1", "sales2", "marketing")])
+    made += 1
+    people = [users[name] for name in ("sales1", "sales2", "manager", "support1", "marketing")]
+    for person in people:
+        own = [account for account in accounts if account.owner_id == person.pk] or accounts
+        for index in range(24):
+            day = monday + dt.timedelta(days=rng.randint(-21, 27))
+            if day.weekday() >= 5:
+                day -= dt.timedelta(days=2)
+            start = local_datetime(day, dt.time(rng.choice([9, 10, 11, 13, 14, 15, 16]), rng.choice([0, 30])), zone)
+            is_call = index % 3 == 0
+            account = rng.choice(own)
+            done = day < today and rng.random() < .8
+            activities.activity_create(actor=admin, data={
+                "activity_type": "event", "kind": kinds["call" if is_call else "meeting"],
+                "subject": f"{rng.choice(CALL_SUBJECTS if is_call else MEETING_SUBJECTS)}: {account.name}",
+                "starts_at": start, "ends_at": start + dt.timedelta(minutes=30 if is_call else 60),
+                "time_zone": zone, "owner": person, "status": "completed" if done else "open",
+                "reminder_minutes": 30 if not done else None,
+                "visibility": Visibility.PRIVATE if index == 5 else Visibility.EVERYONE,
+                "location": "" if is_call else account.name,
+            }, regarding=[account])
+            made += 1
+        for index in range(8):
+            account = rng.choice(own)
+            activities.activity_create(actor=admin, data={
+                "activity_type": "task", "kind": kinds["todo"],
+                "subject": f"{rng.choice(TASK_SUBJECTS)}: {account.name}",
+                "due_on": today + dt.timedelta(days=rng.randint(-6, 14)), "owner": person,
+                "status": "pending" if index == 3 else "open", "priority": "high" if index == 0 else "normal",
+            }, regarding=[account])
+            made += 1
+        _progress("activities", people.index(person) + 1, len(people), progress)
+    notes = 0
+    for account in accounts[:20]:
+        author = account.owner if account.owner.is_active else admin
+        activities.note_create(actor=author, about=account, body=rng.choice(NOTE_TEXTS))
+        notes += 1
+    return {"activities": made, "notes": notes}

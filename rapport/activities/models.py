@@ -143,6 +143,17 @@ class Activity(BusinessRecord):
     def is_recurring(self) -> bool:
         return bool(self.rrule)
 
+    @property
+    def first_day(self) -> dt.date:
+        """An all-day item's first date (stored as a UTC midnight)."""
+        return self.starts_at.astimezone(dt.UTC).date()
+
+    @property
+    def last_day(self) -> dt.date:
+        """An all-day item's last date (its stored end is the midnight after it)."""
+        end = self.ends_at.astimezone(dt.UTC)
+        return max(self.first_day, (end - dt.timedelta(microseconds=1)).date())
+
 
 class ActivityAssignee(models.Model):
     """A user an activity is assigned to: it is on their calendar and, for a task, their task list.

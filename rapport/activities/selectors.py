@@ -13,7 +13,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -300,3 +300,77 @@ def note_list(*, user: Any, params: Any) -> QuerySet[Note]:
 
 def note_history(*, user: Any, note: Note) -> list[Any]:
     return history_for(note, user=user)
+
+
+# --- My Home and activity pages --------------------------------------------------------------------
+
+REMINDER_WINDOW = dt.timedelta(days=1)
+
+
+def due_reminders(*, user: Any, now: dt.datetime) -> list[CalendarEntry]:
+    """The user's coming occurrences whose reminder time has come (in-app reminders on My Home)."""
+    entries = calendar(user=user, people=[user], start=now, end=now + REMINDER_WINDOW)
+    return [entry for entry in entries
+            if not entry.busy and entry.activity.reminder_minutes is not None and entry.activity.is_open
+            and entry.occurrence.starts_at >= now
+            and entry.occurrence.starts_at - dt.timedelta(minutes=entry.activity.reminder_minutes) <= now]
+
+
+def upcoming_occurrences(*, activity: Activity, after: dt.datetime, count: int = 5) -> list[Occurrence]:
+    """The next occurrences of a recurring activity, for its page."""
+    return occurrences_of([activity], after, after + MAX_RANGE)[:count]
+
+
+# --- For the API (rapport/activities/api.py) ---------------------------------------------------------
+# Added with the API: what its answers show of each activity, read in a fixed number of queries.
+
+API_PREFETCH = ("assignments__user", "attendees", "links")
+
+
+@dataclass(frozen=True)
+class ActivityLinks:
+    """What a reader may see of an activity's links: the records it regards, and its attendees."""
+
+    regarding: list[Any]
+    attendees: list[Any]
+
+
+def activity_links(*, user: Any, activities: list[Activity]) -> dict[int, ActivityLinks]:
+    """Per activity (links and attendees prefetched), the linked records and attendees the user may
+    see: one query per record type for all the activities together."""
+    pairs = {(link.record_type, link.record_id) for activity in activities for link in activity.links.all()}
+    pairs |= {("contact", contact.pk) for activity in activities for contact in activity.attendees.all()}
+    found = {(record.record_type, record.pk): record for record in records_linked(user=user, links=sorted(pairs))}
+    result: dict[int, ActivityLinks] = {}
+    for activity in activities:
+        regarding = [found[key] for key in ((link.record_type, link.record_id) for link in activity.links.all())
+                     if key in found]
+        attendees = [found["contact", contact.pk] for contact in activity.attendees.all()
+                     if ("contact", contact.pk) in found]
+        result[activity.pk] = ActivityLinks(regarding=regarding, attendees=attendees)
+    return result
+
+
+def activity_api_list(*, user: Any, params: Any) -> QuerySet[Activity]:
+    """activity_list with what the API shows of each activity."""
+    return activity_list(user=user, params=params).prefetch_related(*API_PREFETCH)
+
+
+def activity_api_occurrences(*, user: Any, params: Any, start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
+    """activity_occurrences with what the API shows of each activity."""
+    found = activity_occurrences(user=user, params=params, start=start, end=end)
+    prefetch_related_objects(list({o.activity.pk: o.activity for o in found}.values()), *API_PREFETCH)
+    return found
+
+
+def activity_written(*, user: Any, activity: Activity) -> Activity:
+    """The activity a user has just written, as the answer to that write.
+
+    Read again through visible_to when the writer can still see it; when the write put it out of
+    their sight (given to someone else, made private), the written record itself answers, as
+    directory's account_written does: a 404 would make a client retry and create it twice.
+    """
+    try:
+        return activity_get(user=user, public_id=activity.public_id)
+    except Http404:
+        return Activity.objects.select_related("kind", "owner").prefetch_related(*API_PREFETCH).get(pk=activity.pk)

@@ -242,3 +242,8 @@ class BusinessRecord(PublicIdModel):
     def derive(self) -> list[str]:
         """Recompute fields derived from others (sort keys, normalised emails); return their names."""
         return []
+
+    @property
+    def ref(self) -> str:
+        """How URLs and the API name a record of any type: "account:<public id>"."""
+        return f"{self.record_type}:{self.public_id}"

@@ -99,7 +99,15 @@ def _samples() -> dict[str, str]:
     contact = (Contact.objects.visible_to(user).filter(account=account).exclude(email="").first()
                or Contact.objects.visible_to(user).first())
     duplicate_of = Account.objects.visible_to(user).exclude(website="").order_by("name_key").first()
+    from rapport.activities.models import Activity
+
+    activity = Activity.objects.visible_to(user).filter(owner=user, activity_type="event").order_by("-id").first()
+    series = Activity.objects.visible_to(user).exclude(rrule="").first()
+    colleague = User.objects.get(username="sales2")
     return {
+        "activity": activity.public_id if activity else "",
+        "series": series.public_id if series else "",
+        "colleague": colleague.public_id,
         "account": account.public_id,
         "account_name": account.name,
         "contact": contact.public_id,
@@ -112,7 +120,7 @@ def _sign_in(page, base: str, password: str) -> None:
     page.get_by_label("Username").fill(USERNAME)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/accounts/**")
+    page.wait_for_url(f"{base}/home/**")
 
 
 def _give_history(page, base: str, sample: dict[str, str]) -> None:
@@ -163,7 +171,31 @@ def _steps(base: str, sample: dict[str, str]) -> list[tuple[str, Callable[[Any],
         page.get_by_role("button", name="Save").click()
         page.wait_for_load_state()
 
+    def quick_task(page: Any) -> None:
+        page.goto(f"{base}/home/")
+        page.get_by_label("Subject").fill("Call the printer about the brochures")
+        page.get_by_role("button", name="Create").click()
+        page.wait_for_selector("#quick-box .message")
+
+    def activity_errors(page: Any) -> None:
+        page.goto(f"{base}/activities/new/?type=event&date=2027-03-28")
+        page.get_by_label("Subject").fill("Early meeting")
+        page.get_by_label("Start time").fill("02:30")
+        page.get_by_role("button", name="Save").click()
+        page.wait_for_load_state()
+
     return [
+        ("my-home", go("/home/")),
+        ("my-home-month", go("/home/?view=month")),
+        ("my-home-quick-task", quick_task),
+        ("calendar-month", go("/calendar/")),
+        ("calendar-week", go("/calendar/?view=week")),
+        ("calendar-day", go("/calendar/?view=day")),
+        ("calendar-colleague", go(f"/calendar/?view=week&people={sample['colleague']}&people=")),
+        ("activity-detail", go(f"/activities/{sample['activity']}/")),
+        ("activity-series", go(f"/activities/{sample['series']}/")),
+        ("activity-form", go("/activities/new/?type=event")),
+        ("activity-form-errors", activity_errors),
         ("account-list", go("/accounts/")),
         ("account-list-filtered", filtered),
         ("account-list-attribute", go("/accounts/?attr=region:north&ordering=-updated_at")),
