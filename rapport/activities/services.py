@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -232,14 +233,33 @@ def activity_update(
         _set_links(activity, list(regarding))
     if "rrule" in data or "starts_at" in data or "time_zone" in data:
         _drop_orphan_exceptions(activity)
+        _cover_moved_occurrences(activity)
     return activity
 
 
 def _drop_orphan_exceptions(activity: Activity) -> None:
-    """Moved or skipped occurrences the (changed) rule no longer gives are forgotten."""
+    """Moved or skipped occurrences the (changed) rule no longer gives are forgotten; all of them
+    when the activity no longer repeats."""
+    if not activity.rrule:
+        ActivityException.objects.filter(activity=activity).delete()
+        return
     stale = [exc.pk for exc in activity.exceptions.all() if not recurrence.occurs_at(activity, exc.original_start)]
     if stale:
         ActivityException.objects.filter(pk__in=stale).delete()
+
+
+def _cover_moved_occurrences(activity: Activity) -> None:
+    """For range queries a recurrence ends no earlier than its last moved occurrence: one moved past
+    the rule's last stays on calendars."""
+    if not activity.rrule or activity.recurrence_ends_at is None:
+        return
+    latest = (ActivityException.objects.filter(activity=activity, cancelled=False,
+                                               ends_at__gt=activity.recurrence_ends_at)
+              .aggregate(latest=Max("ends_at"))["latest"])
+    if latest is not None:
+        Activity.objects.filter(pk=activity.pk).update(recurrence_ends_at=latest)
+        activity.recurrence_ends_at = latest
+        _sync_assignments(activity)
 
 
 @transaction.atomic
@@ -288,6 +308,7 @@ def occurrence_move(
     activity = _bump(actor, activity, version, _("occurrence of %(original)s moved to %(start)s") % {
         "original": original_start.isoformat(), "start": starts_at.isoformat()})
     exception.save()
+    _cover_moved_occurrences(activity)
     return activity
 
 
