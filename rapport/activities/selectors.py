@@ -30,7 +30,7 @@ from rapport.activities.models import (
     Note,
 )
 from rapport.activities.recurrence import Occurrence, expand
-from rapport.core.access import access_record, require
+from rapport.core.access import access_record, record_visible, require
 from rapport.core.history import history_for
 from rapport.core.models import Action, User
 from rapport.core.registry import linkables
@@ -250,9 +250,22 @@ def calendar(*, user: Any, people: list[User], start: dt.datetime, end: dt.datet
     # Free/busy: the times of every activity on these calendars, its content only where visible.
     activities = list(Activity.objects.filter(pk__in=persons, deleted_at__isnull=True).select_related("kind"))
     visible = set(Activity.objects.visible_to(user).filter(pk__in=persons).values_list("pk", flat=True))
+    activities = [activity if activity.pk in visible else _busy(activity) for activity in activities]
     return [CalendarEntry(occurrence=occurrence, person_ids=frozenset(persons[occurrence.activity.pk]),
                           busy=occurrence.activity.pk not in visible)
             for occurrence in occurrences_of(activities, start, end)]
+
+
+def _busy(activity: Activity) -> Activity:
+    """What free/busy shows of an activity the viewer may not see: its times and kind, a subject
+    "Busy", nothing of its content (an unsaved stand-in, so nothing more can be read through it)."""
+    return Activity(
+        pk=activity.pk, public_id=activity.public_id, uid=activity.uid, owner_id=activity.owner_id,
+        visibility=activity.visibility, version=activity.version, kind=activity.kind,
+        activity_type=activity.activity_type, status=activity.status, subject=_("Busy"),
+        starts_at=activity.starts_at, ends_at=activity.ends_at, all_day=activity.all_day,
+        time_zone=activity.time_zone, rrule=activity.rrule, recurrence_ends_at=activity.recurrence_ends_at,
+    )
 
 
 def current_tasks(*, user: Any, limit: int = 50) -> list[Activity]:
@@ -268,7 +281,10 @@ def current_tasks(*, user: Any, limit: int = 50) -> list[Activity]:
 
 
 def notes_about(*, user: Any, record: Any, limit: int = RECORD_PANEL_LIMIT) -> list[Note]:
-    """The notes on a record the user can see (the caller found the record through visible_to)."""
+    """The notes on a record the user can see; none if they may not see the record (the caller
+    normally found it through visible_to: the check then costs no query)."""
+    if not record_visible(user, record) and not records_linked(user=user, links=[(record.record_type, record.pk)]):
+        return []
     return list(Note.objects.visible_to(user).filter(about_type=record.record_type, about_id=record.pk)
                 .select_related("owner").order_by("-created_at", "-id")[:limit])
 
