@@ -193,7 +193,7 @@ def _quick_answer(request: HttpRequest, *, what: str, status: int = 200, **extra
         return render(request, "activities/my_home.html", {**_home_context(request), **context}, status=status)
     response = render(request, "activities/_quick_box.html", context, status=status)
     if status == 200:
-        response["HX-Trigger"] = "rapport:activities-changed"
+        response["HX-Trigger"] = "activitiesChanged"
     return response
 
 
@@ -406,7 +406,7 @@ def activity_status(request: HttpRequest, public_id: str) -> HttpResponse:
     if request.htmx:
         response = render(request, "activities/_current_tasks.html",
                           {"tasks": selectors.current_tasks(user=request.user), "today": _today(request.user)})
-        response["HX-Trigger"] = "rapport:activities-changed"
+        response["HX-Trigger"] = "activitiesChanged"
         return response
     return redirect(_safe_next(request, reverse("activity_detail", args=[public_id])))
 

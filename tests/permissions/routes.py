@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from django.urls import reverse
@@ -47,6 +48,9 @@ from tests.permissions.rules import (
     CHANGE_OWNERS_RECORD,
     CREATE,
     EVERYONE,
+    NOTE_AUTHOR,
+    NOTE_ON_OWNERS_RECORD,
+    NOTE_READERS,
     OWNER_ONLY,
     SEE_OWNERS_RECORD,
     everyone,
@@ -68,6 +72,8 @@ PUBLIC: dict[str, str] = {
     "GET /api/v1/openapi.json": "the API schema, published per DESIGN.md",
     "GET /api/v1/docs": "the API documentation page",
     "GET /api/v1/": "django-ninja's root view: 404 for everyone, it only names the docs URL",
+    "calendar_feed": "the calendar feed: calendar apps cannot sign in, the secret in its address is the "
+                     "credential; a wrong or revoked address is a bare 404 for everyone",
 }
 
 
@@ -203,6 +209,30 @@ def role_form(world: World, actor: str, target: Any | None = None) -> dict[str, 
             "delete_scope": "all"}
 
 
+def activity_form(world: World, actor: str, record: Any | None = None) -> dict[str, Any]:
+    """The activity form as the page posts it: a one-hour meeting (the record's own values when editing)."""
+    data = {"activity_type": "event", "kind": "meeting", "subject": "Matrix meeting", "start_date": "2027-01-05",
+            "start_time": "10:00", "end_date": "2027-01-05", "end_time": "11:00", "status": "open",
+            "priority": "normal", "repeat": "", "interval": "1", "monthly_by": "date", "ends": "never",
+            "owner": record.owner.public_id if record else _public_id(world, actor),
+            "visibility": record.visibility if record else "everyone"}
+    if record is not None:
+        data.update(subject="Renamed by the matrix", repeat="WEEKLY", ends="count", count="10",
+                    start_date="2026-12-07", start_time="09:00", end_date="2026-12-07", end_time="10:00",
+                    version=str(record.version))
+    return data
+
+
+MATRIX_ICS = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Matrix//EN\r\nBEGIN:VEVENT\r\n"
+              b"UID:matrix-import@rapport.test\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Matrix import\r\n"
+              b"DTSTART:20270105T100000Z\r\nDTEND:20270105T110000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def ics_upload(world: World, actor: str) -> dict[str, Any]:
+    """An .ics file for the import form; it reads whole on every post (the CSRF test posts one body twice)."""
+    return {"file": SimpleNamespace(name="matrix.ics", content_type="text/calendar", read=lambda: MATRIX_ICS)}
+
+
 # --- The registry ------------------------------------------------------------------------------
 
 ACCOUNT, CONTACT = "account", "contact"
@@ -288,6 +318,59 @@ ROUTES: list[Route] = [
          Call("POST", table(CHANGE_OWNERS_RECORD, 302), writes=True),
          subject="deleted contact"),
 
+    # My Home, the calendar, activities and notes (pages)
+    page("my_home", Call("GET", table(EVERYONE, 200))),
+    page("home_quick", Call("GET", everyone(405)),
+         Call("POST", table(CREATE, 302), writes=True,
+              body=lambda w, a: {"quick": "task", "what": "task", "subject": "Matrix task", "day": "2027-01-05"})),
+    page("calendar", Call("GET", table(EVERYONE, 200))),
+    page("activity_create", Call("GET", table(CREATE, 200)),
+         Call("POST", table(CREATE, 302), writes=True, body=activity_form)),
+    page("activity_detail", Call("GET", table(SEE_OWNERS_RECORD, 200)), subject="activity"),
+    page("activity_edit", Call("GET", table(CHANGE_OWNERS_RECORD, 200)),
+         Call("POST", table(CHANGE_OWNERS_RECORD, 302), writes=True, version=True,
+              body=lambda w, a: activity_form(w, a, w.subject("activity"))),
+         subject="activity"),
+    page("activity_delete", Call("GET", everyone(405)),
+         Call("POST", table(CHANGE_OWNERS_RECORD, 302), writes=True, version=True, body=version_of("activity")),
+         subject="activity"),
+    page("activity_restore", Call("GET", everyone(405)),
+         Call("POST", table(CHANGE_OWNERS_RECORD, 302), writes=True), subject="deleted activity"),
+    page("activity_status", Call("GET", everyone(405)),
+         Call("POST", table(CHANGE_OWNERS_RECORD, 302), writes=True, version=True,
+              body=lambda w, a: {"status": "completed", "version": w.subject("activity").version}),
+         subject="activity"),
+    page("activity_move", Call("GET", everyone(405)),
+         Call("POST", table(CHANGE_OWNERS_RECORD, 302), writes=True, version=True,
+              body=lambda w, a: {"date": "2027-01-11", "version": w.subject("activity").version}),
+         subject="activity"),
+    page("activity_skip", Call("GET", everyone(405)),
+         Call("POST", table(CHANGE_OWNERS_RECORD, 302), writes=True, version=True,
+              body=lambda w, a: {"occurrence": "20261214T090000Z", "version": w.subject("activity").version}),
+         subject="activity"),
+    page("record_activities", Call("GET", table(SEE_OWNERS_RECORD, 200)), subject="account", arg="ref"),
+    page("record_notes", Call("GET", table(SEE_OWNERS_RECORD, 200)),
+         Call("POST", table(NOTE_ON_OWNERS_RECORD, 302), writes=True, body=lambda w, a: {"body": "Matrix note"}),
+         subject="account", arg="ref"),
+    page("note_edit", Call("GET", table(NOTE_AUTHOR, 200)),
+         Call("POST", table(NOTE_AUTHOR, 302), writes=True, version=True,
+              body=lambda w, a: {"body": "Changed by the matrix", "version": w.subject("note").version}),
+         subject="note"),
+    page("note_delete", Call("GET", everyone(405)),
+         Call("POST", table(NOTE_AUTHOR, 302), writes=True, version=True, body=version_of("note")),
+         subject="note"),
+
+    # Calendar feed and import
+    # The feed's address with a real user's id and no secret: 404 for everyone, signed in or not, like any
+    # wrong address (tests/activities/test_ical.py fetches real, revoked and replaced addresses).
+    page("calendar_feed", Call("GET", everyone(404)), subject="user", anonymous={"GET": 404}),
+    # Its POST changes only the feed's generation, which the matrix's snapshot does not hold: not `writes`;
+    # test_ical.py checks its effect and its CSRF check.
+    page("settings_calendar", Call("GET", table(EVERYONE, 200)),
+         Call("POST", table(EVERYONE, 302), body=lambda w, a: {"action": "regenerate"})),
+    page("calendar_import", Call("GET", everyone(405)),
+         Call("POST", table(CREATE, 302), writes=True, body=ics_upload)),
+
     # API: the schema and docs, ninja's root
     api("GET /api/v1/openapi.json", table(EVERYONE, 200), anonymous={"GET": 200}),
     api("GET /api/v1/docs", table(EVERYONE, 200), anonymous={"GET": 200}),
@@ -323,6 +406,38 @@ ROUTES: list[Route] = [
         writes=True, version=True),
     api("POST /api/v1/contacts/{contact_id}/restore", table(CHANGE_OWNERS_RECORD, 200),
         subject="deleted contact", writes=True),
+
+    # API: activities and notes
+    api("GET /api/v1/activities", table(EVERYONE, 200), lists="activity", list_ids=api_item_ids),
+    api("POST /api/v1/activities", table(CREATE, 201), writes=True,
+        body=lambda w, a: {"type": "task", "subject": "Matrix task", "due_on": "2027-01-05"}),
+    api("GET /api/v1/activities/{activity_id}", table(SEE_OWNERS_RECORD, 200), subject="activity"),
+    api("PATCH /api/v1/activities/{activity_id}", table(CHANGE_OWNERS_RECORD, 200), subject="activity",
+        writes=True, version=True,
+        body=lambda w, a: {"version": w.subject("activity").version, "location": "Matrix room"}),
+    api("DELETE /api/v1/activities/{activity_id}", table(CHANGE_OWNERS_RECORD, 204), subject="activity",
+        writes=True, version=True),
+    api("POST /api/v1/activities/{activity_id}/restore", table(CHANGE_OWNERS_RECORD, 200),
+        subject="deleted activity", writes=True),
+    # Assignees may complete an activity too; the subject is assigned to its owner only.
+    api("POST /api/v1/activities/{activity_id}/complete", table(CHANGE_OWNERS_RECORD, 200), subject="activity",
+        writes=True, version=True, body=version_of("activity")),
+    api("POST /api/v1/activities/{activity_id}/skip", table(CHANGE_OWNERS_RECORD, 200), subject="activity",
+        writes=True, version=True,
+        body=lambda w, a: {"original_start": "2026-12-14T09:00:00Z", "version": w.subject("activity").version}),
+    api("POST /api/v1/activities/{activity_id}/move", table(CHANGE_OWNERS_RECORD, 200), subject="activity",
+        writes=True, version=True,
+        body=lambda w, a: {"original_start": "2026-12-14T09:00:00Z", "starts_at": "2026-12-15T10:00:00Z",
+                           "version": w.subject("activity").version}),
+    # Notes live on their record: without about=type:id the list answers 400 to everyone. What it carries
+    # is checked by test_note_list_carries_exactly_the_notes_the_user_may_see.
+    api("GET /api/v1/notes", everyone(400)),
+    api("POST /api/v1/notes", table(CREATE, 201), writes=True,
+        body=lambda w, a: {"about": f"account:{w.subject('account').public_id}", "body": "Matrix note"}),
+    api("GET /api/v1/notes/{note_id}", table(NOTE_READERS, 200), subject="note"),
+    api("PATCH /api/v1/notes/{note_id}", table(NOTE_AUTHOR, 200), subject="note", writes=True, version=True,
+        body=lambda w, a: {"version": w.subject("note").version, "body": "Changed by the matrix"}),
+    api("DELETE /api/v1/notes/{note_id}", table(NOTE_AUTHOR, 204), subject="note", writes=True, version=True),
 ]
 
 REGISTRY: dict[str, Route] = {route.key: route for route in ROUTES}

@@ -149,3 +149,24 @@ def status_in(expect: Mapping[str, int | tuple[int, ...]], persona: str, visibil
 
 def depends_on_visibility(expect: Mapping[str, int | tuple[int, ...]]) -> bool:
     return any(isinstance(cell, tuple) for cell in expect.values())
+
+
+# --- Notes (rapport/activities): always shared with the author's team ---------------------------
+# A note of `owner`'s is read by the author's team (teammate, viewer and marketer in team A), by the
+# manager of team A and by the administrator, whatever its visibility says; never by the outsider.
+NOTE_READERS: Table = {"owner": OK, "teammate": OK, "outsider": 404, "manager": OK, "viewer": OK, "admin": OK,
+                       "marketer": OK}
+# Only the author (and the administrator) changes or deletes it; its other readers get 403.
+NOTE_AUTHOR: Table = {"owner": OK, "teammate": 403, "outsider": 404, "manager": 403, "viewer": 403, "admin": OK,
+                      "marketer": 403}
+# Adding a note to a record owned by `owner`: whoever sees the record and may create.
+#                      private  team   everyone
+NOTE_ON_OWNERS_RECORD: Table = {
+    "owner": (OK, OK, OK),
+    "teammate": (404, OK, OK),
+    "outsider": (404, 404, OK),
+    "manager": (OK, OK, OK),
+    "viewer": (404, 403, 403),
+    "admin": (OK, OK, OK),
+    "marketer": (404, OK, OK),
+}
