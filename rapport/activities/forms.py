@@ -103,6 +103,8 @@ class ActivityForm(forms.Form):
     assignees = forms.ModelMultipleChoiceField(label=_("Assigned to"), queryset=User.objects.none(),
                                                to_field_name="public_id", required=False,
                                                help_text=_("Nobody chosen: the owner."))
+    attendees = forms.MultipleChoiceField(label=_("Attendees"), required=False,
+                                          help_text=_("People of the account this activity regards."))
     reminder_minutes = forms.TypedChoiceField(
         label=_("Reminder"), required=False, coerce=int, empty_value=None,
         choices=[("", _("None")), (0, _("At the start")), (10, _("10 minutes before")), (30, _("30 minutes before")),
@@ -124,7 +126,8 @@ class ActivityForm(forms.Form):
     visibility = forms.ChoiceField(choices=Visibility.choices, label=_("Visible to"), initial=Visibility.EVERYONE)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, user: Any, instance: Activity | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, instance: Activity | None = None, attendee_choices: list[Any] = (),
+                 **kwargs: Any) -> None:
         initial = kwargs.pop("initial", {}) or {}
         if instance is not None:
             initial = {**self._initial_from(instance), **initial}
@@ -143,6 +146,10 @@ class ActivityForm(forms.Form):
         self.initial.setdefault("owner", user.public_id)
         self.initial.setdefault("kind", "todo" if self.initial.get("activity_type") != "event" else "meeting")
         self.fields["assignees"].widget.attrs["size"] = 6
+        self.attendee_records = {contact.public_id: contact for contact in attendee_choices}
+        self.fields["attendees"].choices = [(key, contact.full_name) for key, contact in self.attendee_records.items()]
+        if not self.attendee_records:
+            del self.fields["attendees"]
 
     def _initial_from(self, activity: Activity) -> dict[str, Any]:
         zone = timezone.get_current_timezone() if not activity.all_day else dt.UTC
@@ -156,6 +163,7 @@ class ActivityForm(forms.Form):
             "end_date": end.date(), "end_time": end.time(), "all_day": activity.all_day,
             "location": activity.location, "status": activity.status, "priority": activity.priority,
             "assignees": [a.user.public_id for a in activity.assignments.all()],
+            "attendees": [contact.public_id for contact in activity.attendees.all()],
             "reminder_minutes": activity.reminder_minutes, "description": activity.description,
             "owner": activity.owner.public_id, "visibility": activity.visibility, "version": activity.version,
         }
@@ -209,6 +217,12 @@ class ActivityForm(forms.Form):
             for name, messages in exc.message_dict.items():
                 self.add_error("advanced_rule" if name == "rrule" else name, messages)
         return data
+
+    def chosen_attendees(self) -> list[Any] | None:
+        """The chosen attendees, or None when the form offers none (and so changes none)."""
+        if "attendees" not in self.fields:
+            return None
+        return [self.attendee_records[key] for key in self.cleaned_data.get("attendees", [])]
 
     def activity_data(self) -> dict[str, Any]:
         """What services.activity_create / activity_update take."""

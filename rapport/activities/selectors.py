@@ -332,6 +332,18 @@ def due_reminders(*, user: Any, now: dt.datetime) -> list[CalendarEntry]:
             and entry.occurrence.starts_at - dt.timedelta(minutes=entry.activity.reminder_minutes) <= now]
 
 
+def attendee_choices(*, user: Any, regarding: list[Any], current: list[Any] = (), limit: int = 200) -> list[Any]:
+    """Contacts offered as attendees: the people of the accounts the activity regards, the contacts
+    it regards, and those already attending; only contacts the user may see."""
+    accounts = [record.pk for record in regarding if record.record_type == "account"]
+    contacts = [record.pk for record in regarding if record.record_type == "contact"]
+    condition = Q(pk__in=[*contacts, *(contact.pk for contact in current)])
+    if accounts:
+        condition |= Q(account_id__in=accounts)
+    return list(linked_model("contact").objects.visible_to(user).filter(condition)
+                .order_by("name_key", "id")[:limit])
+
+
 def upcoming_occurrences(*, activity: Activity, after: dt.datetime, count: int = 5) -> list[Occurrence]:
     """The next occurrences of a recurring activity, for its page."""
     return occurrences_of([activity], after, after + MAX_RANGE)[:count]

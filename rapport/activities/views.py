@@ -328,8 +328,13 @@ def activity_form(request: HttpRequest, public_id: str | None = None) -> HttpRes
         regarding = _regarding(request)
     except ValidationError:
         raise Http404 from None
+    linked = regarding or (selectors.records_linked(user=request.user, links=[
+        (link.record_type, link.record_id) for link in activity.links.all()]) if activity is not None else [])
+    current = list(activity.attendees.all()) if activity is not None else []
     form = ActivityForm(request.POST or None, user=request.user, instance=activity,
-                        initial=_initial_from_query(request) if activity is None else None)
+                        initial=_initial_from_query(request) if activity is None else None,
+                        attendee_choices=selectors.attendee_choices(user=request.user, regarding=linked,
+                                                                    current=current))
     conflict = None
     status = 200
     if request.method == "POST":
@@ -338,12 +343,14 @@ def activity_form(request: HttpRequest, public_id: str | None = None) -> HttpRes
                 if activity is None:
                     activity = services.activity_create(
                         actor=request.user, data=form.activity_data(),
-                        assignees=list(form.cleaned_data["assignees"]), regarding=regarding)
+                        assignees=list(form.cleaned_data["assignees"]), regarding=regarding,
+                        attendees=form.chosen_attendees() or [])
                     messages.success(request, _("%(name)s was created.") % {"name": activity})
                 else:
                     activity = services.activity_update(
                         actor=request.user, activity=activity, data=form.activity_data(),
-                        version=form.cleaned_data.get("version"), assignees=list(form.cleaned_data["assignees"]))
+                        version=form.cleaned_data.get("version"), assignees=list(form.cleaned_data["assignees"]),
+                        attendees=form.chosen_attendees())
                     messages.success(request, _("Your changes were saved."))
                 return redirect(_safe_next(request, reverse("activity_detail", args=[activity.public_id])))
             except StaleVersion as exc:
