@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.activities import views
+from rapport.activities import feed_views, views
 
 urlpatterns = [
     # --- Pages: My Home, calendar, activities, notes (views.py) ---
@@ -20,4 +20,7 @@ urlpatterns = [
     path("notes/<str:public_id>/edit/", views.note_edit, name="note_edit"),
     path("notes/<str:public_id>/delete/", views.note_delete, name="note_delete"),
     # --- Calendar feed, ICS import, calendar settings (feed_views.py) ---
+    path("calendar/feed/<slug:token>.ics", feed_views.calendar_feed, name="calendar_feed"),
+    path("settings/calendar/", feed_views.settings_calendar, name="settings_calendar"),
+    path("settings/calendar/import/", feed_views.calendar_import, name="calendar_import"),
 ]

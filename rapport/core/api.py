@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
@@ -11,7 +12,7 @@ from rapport.core import selectors
 from rapport.core.access import access_for
 from rapport.core.apitools import ListParams, api_page, refuse_unknown_params
 from rapport.core.models import Action, Team, User
-from rapport.core.registry import record_types
+from rapport.core.registry import record_types, user_link
 
 router = Router(tags=["users and teams"])
 
@@ -73,6 +74,7 @@ class MeOut(UserOut):
     is_admin: bool
     rights: dict[str, dict[str, str]]
     server_time: dt.datetime
+    calendar_feed_url: str | None
 
     @staticmethod
     def resolve_roles(obj: User) -> list[dict[str, str]]:
@@ -90,6 +92,12 @@ class MeOut(UserOut):
     @staticmethod
     def resolve_server_time(obj: User) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
+
+    @staticmethod
+    def resolve_calendar_feed_url(obj: User, context: dict[str, Any]) -> str | None:
+        """The secret address of the user's calendar feed (None while it is off); the app that has
+        calendars registers it (core imports no business app)."""
+        return user_link("calendar_feed", context["request"], obj)
 
 
 USER_ORDERINGS = {"username": "username", "last_name": "last_name", "date_joined": "date_joined"}

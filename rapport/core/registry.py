@@ -6,7 +6,9 @@ imports a business app and a new app's records are covered by roles at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,19 @@ def register_linkable(key: str, model_label: str, detail_url_name: str, label: s
 
 def linkables() -> dict[str, Linkable]:
     return dict(_LINKABLES)
+
+
+# Links about a user that a business app provides (the calendar feed's address), for core's
+# GET /api/v1/me: core names them without importing the app.
+UserLink = Callable[[Any, Any], str | None]  # (request, user) -> an absolute URL, or None
+_USER_LINKS: dict[str, UserLink] = {}
+
+
+def register_user_link(name: str, resolver: UserLink) -> None:
+    _USER_LINKS[name] = resolver
+
+
+def user_link(name: str, request: Any, user: Any) -> str | None:
+    """One registered link of the user; None if no app registered it, or it is off."""
+    resolver = _USER_LINKS.get(name)
+    return resolver(request, user) if resolver is not None else None
