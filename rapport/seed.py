@@ -3,8 +3,10 @@
 medium ("CRM-M"): 200 users in 10 teams, 100,000 accounts, 1,000,000 contacts
 (about 10 per account, skewed: one account has 5,000 contacts and one user owns
 50,000 records), remarks with attributes, names with accents and non-Latin
-scripts. small is a hundredth of that, large ten times medium. Activities,
-orders and tasks join the data set as their features land.
+scripts; 5,000,000 activities over 24 months (a fifth in the future), 500,000
+of them tasks, a quarter linked to accounts and contacts, weekly recurrences
+with moved and skipped occurrences; 200,000 notes. small is a hundredth of
+that, large ten times medium. Orders join the data set as their feature lands.
 
 Rows go in through bulk paths — COPY on PostgreSQL, large executemany
 transactions on SQLite — never one ORM save per row. The same seed always
@@ -13,11 +15,14 @@ yields the same data set.
 
 from __future__ import annotations
 
-import base64
+import array
+import bisect
+import contextlib
 import datetime as dt
 import random
 import sys
 import time
+import zoneinfo
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,20 +45,33 @@ class Size:
     contacts: int
     big_account_contacts: int
     heavy_owner_records: int
+    activities: int  # tasks included
+    tasks: int
+    notes: int
 
 
 SIZES = {
     "small": Size("small", users=20, teams=2, accounts=1_000, contacts=10_000, big_account_contacts=500,
-                  heavy_owner_records=500),
+                  heavy_owner_records=500, activities=50_000, tasks=5_000, notes=2_000),
     "medium": Size("medium", users=200, teams=10, accounts=100_000, contacts=1_000_000,
-                   big_account_contacts=5_000, heavy_owner_records=50_000),
+                   big_account_contacts=5_000, heavy_owner_records=50_000, activities=5_000_000, tasks=500_000,
+                   notes=200_000),
     "large": Size("large", users=2_000, teams=100, accounts=1_000_000, contacts=10_000_000,
-                  big_account_contacts=50_000, heavy_owner_records=500_000),
+                  big_account_contacts=50_000, heavy_owner_records=500_000, activities=50_000_000,
+                  tasks=5_000_000, notes=2_000_000),
 }
 
 SEED_PASSWORD = "rapport-bench"
 HEAVY_USER = "bench0001"
+# An ordinary sales user, the second calendar the benchmark reads (team 4 on medium, team 2 on small).
+ORDINARY_USER = "bench0014"
 BIG_ACCOUNT = "Megacorp Holding"
+# The data set's "now": records were created over the two years before it, and a fifth of the
+# activities lie in the 146 days after it.
+SEED_NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+# The month whose calendar the benchmark reads, and how many occurrences the two bench users have in it.
+BENCH_MONTH = dt.date(2026, 11, 1)
+CALENDAR_EVENTS = 1_000
 
 FIRST_NAMES = [
     "Anna", "Björn", "Chloé", "Dmitri", "Elif", "François", "Grete", "Hiroshi", "Inés", "Jonas", "Kateřina",
@@ -108,8 +126,17 @@ class Progress:
             sys.stderr.flush()
 
 
+_B32 = "abcdefghijklmnopqrstuvwxyz234567"
+_B32_PAIRS = [a + b for a in _B32 for b in _B32]  # 10 bits -> two characters
+
+
 def _public_id(rng: random.Random) -> str:
-    return base64.b32encode(rng.getrandbits(80).to_bytes(10, "big")).decode("ascii").lower()
+    """80 random bits as 16 characters of lowercase base32, as core.ids makes them (base64's
+    b32encode, pure Python, took half of the generator's time)."""
+    n = rng.getrandbits(80)
+    pairs = _B32_PAIRS
+    return (pairs[n >> 70] + pairs[(n >> 60) & 1023] + pairs[(n >> 50) & 1023] + pairs[(n >> 40) & 1023]
+            + pairs[(n >> 30) & 1023] + pairs[(n >> 20) & 1023] + pairs[(n >> 10) & 1023] + pairs[n & 1023])
 
 
 def _write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], progress: Progress) -> None:
@@ -136,6 +163,49 @@ def _write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
         if batch:
             cursor.executemany(sql, batch)
             progress.advance(len(batch))
+
+
+@contextlib.contextmanager
+def _bulk_load(tables: Sequence[str]) -> Iterator[None]:
+    """Load into tables without their secondary indexes and foreign-key checks, then put them back.
+
+    Building an index once over millions of sorted rows is many times faster than keeping it up
+    to date row by row (random public ids make every insert touch a cold page), and the generator
+    only writes ids it made or read. Primary keys and unique constraints stay in place. Runs
+    outside a transaction; the indexes come back even when loading fails.
+    """
+    quote = connection.ops.quote_name
+    saved_indexes: list[str] = []
+    saved_keys: list[tuple[str, str, str]] = []
+    with connection.cursor() as cursor:
+        for table in tables:
+            if connection.vendor == "sqlite":
+                cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                               "AND sql IS NOT NULL", [table])
+            else:
+                cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                               "AND tablename = %s AND indexname NOT IN (SELECT conindid::regclass::text "
+                               "FROM pg_constraint WHERE conrelid = %s::regclass)", [table, table])
+            for name, sql in cursor.fetchall():
+                saved_indexes.append(sql)
+                cursor.execute(f"DROP INDEX {quote(name)}")
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                               "WHERE conrelid = %s::regclass AND contype = 'f'", [table])
+                for name, definition in cursor.fetchall():
+                    saved_keys.append((table, name, definition))
+                    cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    checks_off = connection.vendor == "sqlite" and connection.disable_constraint_checking()
+    try:
+        yield
+    finally:
+        if checks_off:
+            connection.enable_constraint_checking()
+        with connection.cursor() as cursor:
+            for sql in saved_indexes:
+                cursor.execute(sql)
+            for table, name, definition in saved_keys:
+                cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
 
 
 def _next_id(model: Any) -> int:
@@ -166,7 +236,7 @@ def seed(size_name: str, *, progress: bool = True, seed_value: int = 20261124) -
     size = SIZES[size_name]
     rng = random.Random(seed_value)
     started = time.perf_counter()
-    now = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+    now = SEED_NOW
     with transaction.atomic():
         users = _seed_users(size, rng)
     user_ids = [u.id for u in users]
@@ -177,13 +247,15 @@ def seed(size_name: str, *, progress: bool = True, seed_value: int = 20261124) -
         _seed_contacts(size, rng, user_ids, heavy_id, account_ids, account_owner, now, progress)
     for model in (Account, Contact, Attribute):
         _sync_sequence(model)
+    activities = seed_activities(size_name, progress=progress, seed_value=seed_value, analyze=False)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     elapsed = time.perf_counter() - started
     summary = {"size": size.name, "users": len(users), "accounts": size.accounts, "contacts": size.contacts,
-               "seconds": round(elapsed, 1)}
+               **activities, "seconds": round(elapsed, 1)}
     if progress:
-        sys.stderr.write(f"Seeded {size.name}: {size.accounts:,} accounts, {size.contacts:,} contacts "
+        sys.stderr.write(f"Seeded {size.name}: {size.accounts:,} accounts, {size.contacts:,} contacts, "
+                         f"{activities['activities']:,} activities, {activities['notes']:,} notes "
                          f"in {elapsed:,.0f} s\n")
     return summary
 
@@ -324,3 +396,476 @@ def _seed_contacts(size: Size, rng: random.Random, user_ids: list[int], heavy_id
     _write_rows(Contact._meta.db_table, columns, rows(), Progress("contacts", size.contacts, progress))
     _write_rows(Attribute._meta.db_table, ["key", "value", "contact_id"], attributes,
                 Progress("attributes", len(attributes), progress))
+
+
+# --- Activities and notes ---------------------------------------------------------------------------
+#
+# Activities are laid out over the working days of 24 months, a fifth of them after SEED_NOW, in
+# date order (so ids follow the calendar roughly, as in a CRM where calls and meetings are logged
+# around the time they happen). One in ten is a task (all day, on its due date); the rest are
+# calls, meetings and logged emails in Berlin office hours, with a few all-day and multi-day
+# events and 1.5% weekly recurring meetings (a tenth of them without end), a third of which have
+# a moved or skipped occurrence. Each activity is assigned to its owner; 5% also to a teammate,
+# 3% only to a teammate (delegated). A quarter are linked to an account and/or a contact
+# (the big account gets 1% of the links), and a linked meeting has the contact as attendee.
+
+ACTIVITY_TIME_ZONE = "Europe/Berlin"
+PAST_DAYS, FUTURE_DAYS = 584, 146
+ACTIVITY_CHUNK = 20_000
+COMMIT_EVERY = 10  # chunks per transaction: bounded WAL on SQLite, bounded memory everywhere
+ROLE_WEIGHTS = {"manager": 1.0, "sales": 1.0, "support": 0.8, "marketing": 0.5, "read-only": 0.2}
+BENCH_USERS = (HEAVY_USER, ORDINARY_USER)
+
+ACTIVITY_COLUMNS = [
+    "id", "public_id", "uid", "owner_id", "visibility", "version", "created_at", "updated_at", "created_by_id",
+    "deleted_at", "activity_type", "kind_id", "subject", "description", "location", "status", "priority",
+    "starts_at", "ends_at", "all_day", "time_zone", "rrule", "recurrence_ends_at", "reminder_minutes",
+    "completed_at", "ical_source",
+]
+ASSIGNEE_COLUMNS = ["activity_id", "user_id", "starts_at", "last_ends_at", "is_long", "open_task"]
+LINK_COLUMNS = ["activity_id", "record_type", "record_id"]
+EXCEPTION_COLUMNS = ["activity_id", "original_start", "cancelled", "starts_at", "ends_at"]
+ATTENDEE_COLUMNS = ["activity_id", "contact_id"]
+NOTE_COLUMNS = ["public_id", "owner_id", "visibility", "version", "created_at", "updated_at", "created_by_id",
+                "deleted_at", "body", "about_type", "about_id"]
+
+CALL_SUBJECTS = ["Call {name}", "Call back {name}", "Follow-up call with {name}", "Rückruf {name}",
+                 "Appel {name}", "Звонок: {name}", "電話 {name}"]
+MEETING_SUBJECTS = ["Meeting with {company}", "Quarterly review {company}", "Demo for {company}",
+                    "Besprechung {company}", "Réunion {company}", "打ち合わせ {company}", "Συνάντηση {company}"]
+EMAIL_SUBJECTS = ["Email to {name}: quote", "Sent price list to {name}", "Angebot an {name} geschickt",
+                  "Email: contract renewal {company}", "Courriel à {name}"]
+TASK_SUBJECTS = ["Send quote to {company}", "Prepare proposal for {company}", "Update details of {name}",
+                 "Follow up {name}", "Angebot nachfassen: {company}", "Renew contract {company}", "Relancer {name}",
+                 "Подготовить договор {company}"]
+RECURRING_SUBJECTS = ["Weekly sync {company}", "Team meeting", "Pipeline review", "Wöchentliche Abstimmung",
+                      "Point hebdo {company}"]
+DESCRIPTIONS = ["Discussed pricing and delivery dates.", "Customer asked for a revised quote; Müller to check "
+                "stock.", "Bring the signed contract.", "Agenda: pipeline, forecasts, open support items.",
+                "Rappeler après la réunion du comité.", "Klärung der Lieferbedingungen."]
+LOCATIONS = ["Room 2.14", "Customer site", "Zoom", "Teams", "Café Einstein, Berlin", "Salle Lumière", "東京本社"]
+NOTE_BODIES = ["Prefers calls in the morning.", "Budget for next year approved — follow up in Q1.",
+               "Met at the trade fair in Köln; interested in the premium plan.", "Wants invoices by email only.",
+               "Der Einkauf entscheidet erst nach der Messe.", "Contact changed roles; new buyer is Ms. Šimek.",
+               "Relancer en janvier au sujet du renouvellement.", "Прислать коммерческое предложение.",
+               "担当者が変わりました。", "Complained about delivery delays; escalated to logistics."]
+
+
+class _Times:
+    """Fast UTC text for the bulk paths (as Django writes datetimes: "2026-11-01 12:00:00", with
+    "+00:00" for PostgreSQL), and Berlin office hours on a day as UTC seconds."""
+
+    def __init__(self) -> None:
+        self.zone = zoneinfo.ZoneInfo(ACTIVITY_TIME_ZONE)
+        suffix = "+00:00" if connection.vendor == "postgresql" else ""
+        self._clock = [f" {s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}{suffix}" for s in range(86400)]
+        self._days: dict[int, str] = {}
+        self._offsets: dict[int, int] = {}
+
+    def text(self, seconds: int | None) -> str | None:
+        if seconds is None:
+            return None
+        day, rest = divmod(seconds, 86400)
+        prefix = self._days.get(day)
+        if prefix is None:
+            prefix = self._days[day] = (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
+        return prefix + self._clock[rest]
+
+    def offset(self, ordinal: int) -> int:
+        """The zone's UTC offset (seconds) at noon on a day."""
+        found = self._offsets.get(ordinal)
+        if found is None:
+            noon = dt.datetime.combine(dt.date.fromordinal(ordinal), dt.time(12), tzinfo=self.zone)
+            found = self._offsets[ordinal] = int(noon.utcoffset().total_seconds())  # type: ignore[union-attr]
+        return found
+
+    @staticmethod
+    def midnight(ordinal: int) -> int:
+        return (ordinal - dt.date(1970, 1, 1).toordinal()) * 86400
+
+    def local(self, ordinal: int, seconds_of_day: int) -> int:
+        """A Berlin wall-clock time on a day, as UTC seconds (office hours: no DST gap)."""
+        return self.midnight(ordinal) + seconds_of_day - self.offset(ordinal)
+
+
+def activities_seeded(size: str) -> bool:
+    """Whether the data set already has its activities (a data set seeded before they joined has not)."""
+    from rapport.activities.models import Activity
+
+    return Activity.objects.count() >= SIZES[size].activities
+
+def seed_activities(size_name: str, *, progress: bool = True, seed_value: int = 20261124,
+                    analyze: bool = True) -> dict[str, Any]:
+    """Add the activities, their assignments, links, exceptions and attendees, and the notes, to a
+    database that holds the seeded users, accounts and contacts (and no activities yet)."""
+    from rapport.activities.models import Activity, ActivityKind
+
+    size = SIZES[size_name]
+    rng = random.Random(seed_value + 1)  # its own stream: the directory data stay as they were
+    started = time.perf_counter()
+    times = _Times()
+    pragma_restore = None
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            pragma_restore = cursor.fetchone()[0]
+            cursor.execute("PRAGMA cache_size=-1000000")  # the new indexes' pages stay in memory while loading
+    try:
+        world = _World.load(size)
+        kinds = dict(ActivityKind.objects.values_list("key", "id"))
+        maker = _ActivityMaker(size, rng, world, kinds, times, first_id=_next_id(Activity))
+        bar = Progress("activities", size.activities, progress)
+        days = _working_days()
+        chunks = range(0, size.activities, ACTIVITY_CHUNK)
+        with _bulk_load(maker.tables()):
+            for group_start in range(0, len(chunks), COMMIT_EVERY):
+                with transaction.atomic():
+                    for chunk_start in chunks[group_start:group_start + COMMIT_EVERY]:
+                        count = min(ACTIVITY_CHUNK, size.activities - chunk_start)
+                        for i in range(chunk_start, chunk_start + count):
+                            maker.make(days[i * len(days) // size.activities])
+                        maker.flush()
+                        bar.advance(count)
+            if progress:
+                sys.stderr.write("indexes    building the activity indexes\n")
+        _sync_sequence(Activity)
+        topped = _top_up_calendars(maker, world, times)
+        _sync_sequence(Activity)
+        notes = _seed_notes(size, rng, world, times, progress)
+    finally:
+        if pragma_restore is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size={int(pragma_restore)}")
+    if analyze:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return {"activities": maker.made, "tasks": maker.tasks, "recurring": maker.recurring,
+            "assignments": maker.assignments, "links": maker.links, "exceptions": maker.exceptions,
+            "notes": notes, "calendar_top_up": topped, "activity_seconds": round(time.perf_counter() - started, 1)}
+
+
+def _working_days() -> list[int]:
+    """The ordinals of Monday to Friday over the 24 months around SEED_NOW."""
+    first = (SEED_NOW - dt.timedelta(days=PAST_DAYS)).date().toordinal()
+    last = (SEED_NOW + dt.timedelta(days=FUTURE_DAYS)).date().toordinal()
+    return [d for d in range(first, last) if dt.date.fromordinal(d).weekday() < 5]
+
+
+@dataclass
+class _World:
+    """What the activities are made from: the seeded users (with their weights and teams), accounts
+    and contacts, read back from the database."""
+
+    user_ids: list[int]
+    cum_weights: list[float]
+    teammates: dict[int, list[int]]
+    bench_ids: list[int]
+    account_ids: list[int]
+    big_account_id: int
+    contact_ids: Any  # array of contact ids
+    contact_accounts: Any  # array of their account ids (0: none)
+    big_contacts: list[int]
+
+    @classmethod
+    def load(cls, size: Size) -> _World:
+        users = list(User.objects.filter(username__regex=r"^bench[0-9]{4}$").order_by("username")
+                     .values_list("id", "username", "team_id"))
+        roles = dict(User.roles.through.objects.filter(user_id__in=[u[0] for u in users])
+                     .values_list("user_id", "role__slug"))
+        jitter = random.Random(7)
+        weights: dict[int, float] = {}
+        for user_id, _username, _team in users:
+            weights[user_id] = ROLE_WEIGHTS.get(roles.get(user_id, "sales"), 1.0) * jitter.uniform(0.8, 1.2)
+        bench_ids = [u[0] for u in users if u[1] in BENCH_USERS]
+        # The two bench users get the share that puts about CALENDAR_EVENTS occurrences in a month on
+        # their calendars (their own activities, what teammates assign them, and weekly recurrences:
+        # about 1.25 calendar rows per activity they own); small tops up the bench month instead.
+        per_month = size.activities * 30.4 / (PAST_DAYS + FUTURE_DAYS)
+        average_from_teammates = 0.08 * per_month / max(len(users), 1)
+        share = min(0.05, max(0.0, CALENDAR_EVENTS - average_from_teammates) / 1.25 / per_month)
+        others = sum(w for uid, w in weights.items() if uid not in bench_ids)
+        for uid in bench_ids:
+            weights[uid] = share * others / max(1e-9, 1 - share * len(bench_ids))
+        cum: list[float] = []
+        total = 0.0
+        for user_id, _username, _team in users:
+            total += weights[user_id]
+            cum.append(total)
+        teams: dict[int, list[int]] = {}
+        for user_id, _username, team_id in users:
+            teams.setdefault(team_id, []).append(user_id)
+        teammates = {user_id: [m for m in teams[team_id] if m != user_id] or [user_id]
+                     for user_id, _username, team_id in users}
+        account_ids = list(Account.objects.order_by("id").values_list("id", flat=True))
+        big_account_id = Account.objects.get(name=BIG_ACCOUNT).id
+        contact_ids, contact_accounts = array.array("q"), array.array("q")
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, account_id FROM {Contact._meta.db_table} ORDER BY id")  # noqa: S608
+            while rows := cursor.fetchmany(50_000):
+                for contact_id, account_id in rows:
+                    contact_ids.append(contact_id)
+                    contact_accounts.append(account_id or 0)
+        big_contacts = list(Contact.objects.filter(account_id=big_account_id).order_by("id")
+                            .values_list("id", flat=True))
+        return cls(user_ids=[u[0] for u in users], cum_weights=cum, teammates=teammates, bench_ids=bench_ids,
+                   account_ids=account_ids, big_account_id=big_account_id, contact_ids=contact_ids,
+                   contact_accounts=contact_accounts, big_contacts=big_contacts)
+
+
+class _ActivityMaker:
+    """Builds activity rows and their child rows in buffers; flush() writes them through the bulk path."""
+
+    def __init__(self, size: Size, rng: random.Random, world: _World, kinds: dict[str, int], times: _Times,
+                 first_id: int) -> None:
+        self.rng, self.world, self.kinds, self.times = rng, world, kinds, times
+        self.task_share = size.tasks / size.activities
+        self.next_id = first_id
+        self.now = int(SEED_NOW.timestamp())
+        self.today = SEED_NOW.date().toordinal()
+        self.made = self.tasks = self.recurring = self.assignments = self.links = self.exceptions = 0
+        self.activity_rows: list[tuple[Any, ...]] = []
+        self.assignee_rows: list[tuple[Any, ...]] = []
+        self.link_rows: list[tuple[Any, ...]] = []
+        self.exception_rows: list[tuple[Any, ...]] = []
+        self.attendee_rows: list[tuple[Any, ...]] = []
+
+    def _owner(self) -> int:
+        world = self.world
+        return world.user_ids[min(len(world.user_ids) - 1,
+                                  bisect.bisect_right(world.cum_weights, self.rng.random() * world.cum_weights[-1]))]
+
+    def _pick(self, items: Sequence[Any]) -> Any:
+        return items[int(self.rng.random() * len(items))]
+
+    def _name(self) -> str:
+        return f"{self._pick(FIRST_NAMES)} {self._pick(LAST_NAMES)}"
+
+    def _company(self) -> str:
+        return f"{self._pick(COMPANY_WORDS)} {self._pick(COMPANY_KINDS)}"
+
+    def make(self, day: int, owner: int | None = None, *, plain: bool = False) -> None:
+        """One activity on a working day (an ordinal); `plain`: a single event or task, no recurrence."""
+        r = self.rng.random
+        t = self.times
+        activity_id = self.next_id
+        self.next_id += 1
+        self.made += 1
+        owner = owner if owner is not None else self._owner()
+        rrule, recurrence_end, reminder, location, description = "", None, None, "", ""
+        exceptions: list[tuple[Any, ...]] = []
+        if r() < self.task_share:
+            self.tasks += 1
+            activity_type, all_day = "task", True
+            roll = r()
+            kind = "todo" if roll < 0.6 else "call" if roll < 0.85 else "email"
+            starts = ends = t.midnight(day)
+            subject = self._pick(TASK_SUBJECTS)
+            roll = r()
+            if day < self.today:
+                status = "completed" if roll < 0.82 else "cancelled" if roll < 0.87 else "open" if roll < 0.96 \
+                    else "pending"
+            else:
+                status = "open" if roll < 0.85 else "pending"
+        else:
+            activity_type = "event"
+            roll = r()
+            all_day = False
+            if roll < 0.015 and not plain:
+                kind = "meeting"
+                self.recurring += 1
+                slot = 8 * 3600 + int(r() * 36) * 900
+                starts = t.local(day, slot)
+                duration = (30, 60)[int(r() * 2)] * 60
+                ends = starts + duration
+                subject = self._pick(RECURRING_SUBJECTS)
+                if r() < 0.1:
+                    rrule, count = "FREQ=WEEKLY", 20  # no end; exceptions among its first 20 weeks
+                else:
+                    count = 4 + int(r() * 23)
+                    rrule = f"FREQ=WEEKLY;COUNT={count}"
+                    last_day = day + 7 * (count - 1)
+                    recurrence_end = t.local(last_day, slot) + duration
+                if r() < 0.33:
+                    for k in {1 + int(r() * (count - 1)) for _ in range(1 + int(r() * 2))}:
+                        original = t.local(day + 7 * k, slot)
+                        if r() < 0.6:
+                            exceptions.append((activity_id, t.text(original), True, None, None))
+                        else:
+                            moved = original + (86400 if r() < 0.5 else 7200)
+                            exceptions.append((activity_id, t.text(original), False, t.text(moved),
+                                               t.text(moved + duration)))
+            elif roll < 0.025:
+                kind = "meeting"
+                all_day = True
+                starts = t.midnight(day)
+                ends = starts + 86400 * (1 + int(r() * 3))
+                subject = self._pick(MEETING_SUBJECTS)
+            elif roll < 0.028:
+                kind = "meeting"
+                all_day = True
+                starts = t.midnight(day)
+                ends = starts + 86400 * (8 + int(r() * 7))  # a trade fair, a training: longer than a week
+                subject = "Messe / trade fair {company}"
+            else:
+                roll = r()
+                kind = "call" if roll < 0.4 else "meeting" if roll < 0.7 else "email"
+                starts = t.local(day, 8 * 3600 + int(r() * 40) * 900)
+                if kind == "call":
+                    ends = starts + (15, 30)[int(r() * 2)] * 60
+                    subject = self._pick(CALL_SUBJECTS)
+                elif kind == "meeting":
+                    ends = starts + (30, 60, 90, 120)[int(r() * 4)] * 60
+                    subject = self._pick(MEETING_SUBJECTS)
+                else:
+                    ends = starts  # a logged email is a moment
+                    subject = self._pick(EMAIL_SUBJECTS)
+            roll = r()
+            if starts < self.now and not rrule:
+                status = "completed" if roll < 0.92 else "cancelled" if roll < 0.96 else "open"
+            else:
+                status = "open" if roll < 0.95 else "cancelled"
+            if kind == "meeting":
+                reminder = 15 if r() < 0.4 else None
+                location = self._pick(LOCATIONS) if r() < 0.5 else ""
+        if "{" in subject:
+            subject = subject.format(name=self._name(), company=self._company())
+        if r() < 0.15:
+            description = self._pick(DESCRIPTIONS)
+        roll = r()
+        priority = "normal" if roll < 0.7 else "high" if roll < 0.85 else "low"
+        created = min(starts, self.now) - int(r() * 10 * 86400)
+        updated = created + int(r() * max(1, self.now - created))
+        deleted = updated if r() < 0.003 else None
+        completed = (ends if activity_type == "event" else starts + int(r() * 2 * 86400)) \
+            if status == "completed" else None
+        public_id = _public_id(self.rng)
+        self.activity_rows.append((
+            activity_id, public_id, public_id, owner, _visibility(self.rng), 1, t.text(created), t.text(updated),
+            owner, t.text(deleted), activity_type, self.kinds[kind], subject[:200], description, location, status,
+            priority, t.text(starts), t.text(ends), all_day, ACTIVITY_TIME_ZONE, rrule, t.text(recurrence_end),
+            reminder, t.text(completed), "",
+        ))
+        # The assignment rows carry the activity's place on calendars (services._assignment_values).
+        roll = r()
+        if roll < 0.03:
+            assigned = [self._pick(self.world.teammates[owner])]
+        elif roll < 0.08:
+            mate = self._pick(self.world.teammates[owner])
+            assigned = [owner] if mate == owner else [owner, mate]
+        else:
+            assigned = [owner]
+        last_end = (recurrence_end if rrule else ends)
+        is_long = bool(rrule) or ends - starts > 7 * 86400
+        open_task = activity_type == "task" and status in ("open", "pending") and deleted is None
+        starts_text, last_end_text = t.text(starts), t.text(last_end)
+        for user_id in assigned:
+            self.assignee_rows.append((activity_id, user_id, starts_text, last_end_text, is_long, open_task))
+        self.assignments += len(assigned)
+        self.exception_rows.extend(exceptions)
+        self.exceptions += len(exceptions)
+        if r() < 0.25:
+            self._link(activity_id, kind == "meeting")
+
+    def _link(self, activity_id: int, meeting: bool) -> None:
+        r = self.rng.random
+        world = self.world
+        contact = account = 0
+        if r() < 0.01:
+            account = world.big_account_id
+            if r() < 0.5:
+                contact = self._pick(world.big_contacts)
+        else:
+            index = int(r() * len(world.contact_ids))
+            roll = r()
+            if roll < 0.3:
+                account = world.contact_accounts[index] or self._pick(world.account_ids)
+            else:
+                contact = world.contact_ids[index]
+                if roll < 0.8:
+                    account = world.contact_accounts[index]
+        if account:
+            self.link_rows.append((activity_id, "account", account))
+        if contact:
+            self.link_rows.append((activity_id, "contact", contact))
+            if meeting:
+                self.attendee_rows.append((activity_id, contact))
+        self.links += bool(account) + bool(contact)
+
+    @staticmethod
+    def tables() -> list[str]:
+        from rapport.activities.models import Activity, ActivityAssignee, ActivityException, ActivityLink
+
+        return [model._meta.db_table for model in (Activity, ActivityAssignee, ActivityLink, ActivityException,
+                                                   Activity.attendees.through)]
+
+    def flush(self) -> None:
+        quiet = Progress("", 0, False)
+        columns = (ACTIVITY_COLUMNS, ASSIGNEE_COLUMNS, LINK_COLUMNS, EXCEPTION_COLUMNS, ATTENDEE_COLUMNS)
+        buffers = (self.activity_rows, self.assignee_rows, self.link_rows, self.exception_rows, self.attendee_rows)
+        for table, names, rows in zip(self.tables(), columns, buffers, strict=True):
+            if rows:
+                _write_rows(table, names, rows, quiet)
+            rows.clear()
+
+
+def bench_month_range(user: User) -> tuple[dt.datetime, dt.datetime]:
+    """The bench month in the user's time zone: [first midnight, next month's first midnight)."""
+    zone = zoneinfo.ZoneInfo(user.time_zone or "UTC")
+    start = dt.datetime.combine(BENCH_MONTH, dt.time(0), tzinfo=zone)
+    following = (BENCH_MONTH.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    end = dt.datetime.combine(following, dt.time(0), tzinfo=zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def _top_up_calendars(maker: _ActivityMaker, world: _World, times: _Times) -> int:
+    """Give each bench user about CALENDAR_EVENTS occurrences in the bench month.
+
+    On medium and large their share of the activities already does (within 10%); on small, with
+    a hundredth of the activities, single events and tasks in that month make up the difference.
+    """
+    from rapport.activities.selectors import calendar
+
+    days = [d for d in _working_days() if dt.date.fromordinal(d).month == BENCH_MONTH.month
+            and dt.date.fromordinal(d).year == BENCH_MONTH.year]
+    added = 0
+    with transaction.atomic():
+        for user in User.objects.filter(pk__in=world.bench_ids):
+            start, end = bench_month_range(user)
+            have = len(calendar(user=user, people=[user], start=start, end=end))
+            missing = CALENDAR_EVENTS - have
+            if missing < CALENDAR_EVENTS * 0.1:
+                continue
+            for i in range(missing):
+                maker.make(days[i * len(days) // missing], owner=user.pk, plain=True)
+            added += missing
+        maker.flush()
+    return added
+
+
+def _seed_notes(size: Size, rng: random.Random, world: _World, times: _Times, progress: bool) -> int:
+    """Notes on accounts (40%) and contacts (60%); the big account gets 0.5% of them."""
+    from rapport.activities.models import Note
+
+    now = int(SEED_NOW.timestamp())
+    span = (PAST_DAYS + FUTURE_DAYS) * 86400
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        r = rng.random
+        for _ in range(size.notes):
+            roll = r()
+            if roll < 0.005:
+                about_type, about_id = "account", world.big_account_id
+            elif roll < 0.4:
+                about_type, about_id = "account", world.account_ids[int(r() * len(world.account_ids))]
+            else:
+                about_type, about_id = "contact", world.contact_ids[int(r() * len(world.contact_ids))]
+            owner = world.user_ids[int(r() * len(world.user_ids))]
+            created = now - int(r() * span * 0.8)
+            updated = created if r() < 0.9 else created + int(r() * (now - created))
+            body = NOTE_BODIES[int(r() * len(NOTE_BODIES))]
+            yield (_public_id(rng), owner, "team", 1, times.text(created), times.text(updated), owner, None, body,
+                   about_type, about_id)
+
+    with transaction.atomic():
+        _write_rows(Note._meta.db_table, NOTE_COLUMNS, rows(), Progress("notes", size.notes, progress))
+    return size.notes
