@@ -282,10 +282,11 @@ def _override(activity: Activity, exception: ActivityException, fresh: Component
     component: Component = source if source is not None else (Todo() if activity.is_task else Event())
     for name in ALWAYS_WRITTEN:
         component.pop(name, None)
-    if source is None:  # a new override: the series' descriptive properties
+    if source is None:  # a new override: the series' descriptive properties and alarm (nothing is inherited)
         for name, value in fresh.items():
             if name not in ALWAYS_WRITTEN:
                 component[name] = value
+        component.subcomponents.extend(fresh.subcomponents)
     component.add("uid", activity.uid)
     component.add("dtstamp", now.astimezone(dt.UTC))
     component["SEQUENCE"] = fresh["SEQUENCE"]

@@ -40,6 +40,7 @@ from rapport.activities import recurrence, services
 from rapport.activities.ical import convert
 from rapport.activities.models import Activity, ActivityAssignee, ActivityException, ActivityType
 from rapport.core.access import require
+from rapport.core.errors import StaleVersion
 from rapport.core.models import Action, User
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -628,6 +629,9 @@ def ics_import(*, actor: User, content: bytes | BinaryIO | None) -> ImportResult
             _store(actor=actor, series=series, targets=targets, result=result)
         except ValidationError as exc:
             errors.append(f"{series.first.label}: {_message(exc)}")
+        except StaleVersion:
+            errors.append(_("%(entry)s: the activity was changed meanwhile; import the file again.")
+                          % {"entry": series.first.label})
     if errors:
         _refuse(_capped(errors))  # the transaction is rolled back: nothing of the file is kept
     return result
