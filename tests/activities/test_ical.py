@@ -550,6 +550,51 @@ def test_outlook_time_zone_names_and_all_day_events(anna):
     assert allday.all_day and (allday.first_day, allday.last_day) == (dt.date(2030, 7, 1), dt.date(2030, 7, 3))
 
 
+
+def test_items_of_colleagues_on_my_calendar_and_items_i_deleted_are_left_alone(anna, ben):
+    shared = services.activity_create(actor=ben, assignees=[anna, ben], data={
+        "activity_type": "event", "kind": kind("meeting"), "subject": "Ben's meeting",
+        "starts_at": dt.datetime(2030, 1, 7, 9, tzinfo=dt.UTC)})
+    importer.ics_import(actor=anna, content=ics(vevent("gone@example.com", "DTSTART:20300108T090000Z")))
+    gone = Activity.objects.get(uid="gone@example.com")
+    services.activity_delete(actor=anna, activity=gone)
+    content = ics(vevent(shared.uid, "DTSTART:20300107T090000Z", summary="Changed by Anna"),
+                  vevent("gone@example.com", "DTSTART:20300108T090000Z"))
+    result = importer.ics_import(actor=anna, content=content)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 0)
+    assert any("already on your calendar" in note for note in result.notes)
+    assert any("deleted" in note for note in result.notes)
+    shared.refresh_from_db()
+    assert shared.subject == "Ben's meeting" and shared.version == 1
+    assert Activity.objects.filter(owner=anna, deleted_at__isnull=True).count() == 0
+
+
+def test_a_file_of_changed_occurrences_applies_to_the_series_already_imported(anna):
+    series = vevent("weekly@example.com", "DTSTART;TZID=Europe/Berlin:20300107T090000", "RRULE:FREQ=WEEKLY;COUNT=5")
+    importer.ics_import(actor=anna, content=ics(series))
+    moved = vevent("weekly@example.com", "RECURRENCE-ID;TZID=Europe/Berlin:20300114T090000",
+                   "DTSTART;TZID=Europe/Berlin:20300114T130000", "DTEND;TZID=Europe/Berlin:20300114T140000")
+    result = importer.ics_import(actor=anna, content=ics(moved))
+    assert result.updated == 1
+    [exception] = Activity.objects.get(uid="weekly@example.com").exceptions.all()
+    assert (exception.original_start, exception.starts_at) == (dt.datetime(2030, 1, 14, 8, tzinfo=dt.UTC),
+                                                               dt.datetime(2030, 1, 14, 12, tzinfo=dt.UTC))
+    orphan = vevent("unknown@example.com", "RECURRENCE-ID:20300114T090000Z", "DTSTART:20300114T100000Z")
+    result = importer.ics_import(actor=anna, content=ics(orphan))
+    assert result.created == 0 and any("neither in the file nor in Rapport" in note for note in result.notes)
+
+
+CUSTOM_ZONE = ("BEGIN:VTIMEZONE\r\nTZID:Company Time\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+               "TZOFFSETFROM:+0300\r\nTZOFFSETTO:+0300\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n")
+
+
+def test_a_zone_defined_only_in_the_file_is_used_once_and_refused_for_a_series(anna):
+    single = vevent("custom-1", "DTSTART;TZID=Company Time:20300107T090000")
+    importer.ics_import(actor=anna, content=ics(single, extra=CUSTOM_ZONE))
+    assert Activity.objects.get(uid="custom-1").starts_at == dt.datetime(2030, 1, 7, 6, tzinfo=dt.UTC)
+    series = vevent("custom-2", "DTSTART;TZID=Company Time:20300107T090000", "RRULE:FREQ=DAILY;COUNT=2")
+    assert "Company Time" in refused(anna, ics(series, extra=CUSTOM_ZONE))
+
 # --- Refused files store nothing --------------------------------------------------------------------
 
 
