@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from rapport.activities.api import router as activities_router
 from rapport.core.api import router as core_router
 from rapport.core.apitools import API_AUTH, install_error_handlers
 from rapport.directory.api import router as directory_router
@@ -21,3 +22,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", core_router)
 api.add_router("/", directory_router)
+api.add_router("/", activities_router)
