@@ -38,11 +38,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from ninja.operation import PathView
 
+from rapport.activities.models import Activity, Note
 from rapport.api import api as ninja_api
 from rapport.core.models import ApiToken, User, Visibility
 from rapport.directory import services
 from rapport.directory.models import Account, Contact
-from tests.factories import AccountFactory, ContactFactory, UserFactory
+from tests.factories import AccountFactory, ActivityFactory, ContactFactory, UserFactory
 from tests.permissions.routes import (
     ADMIN_NAMESPACE,
     KNOWN_BUGS,
@@ -56,8 +57,11 @@ from tests.permissions.routes import (
 from tests.permissions.rules import (
     CHANGE_OWNERS_RECORD,
     CREATE,
+    NOTE_AUTHOR,
+    NOTE_READERS,
     OK,
     PERSONAS,
+    ROLE,
     SEE_OWNERS_RECORD,
     VISIBILITIES,
     depends_on_visibility,
@@ -198,6 +202,16 @@ def test_the_written_tables_agree_with_the_rules():
                                 sees(persona, "owner", v)) for v in VISIBILITIES)
             assert CHANGE_OWNERS_RECORD[persona] == change, (persona, action)
         assert CREATE[persona] == (OK if may(persona, "create") else 403), persona
+
+
+def test_the_note_tables_agree_with_the_rules():
+    """A note is shared with its author's team whatever its visibility: it is read as a team record of its
+    author's would be; only its author and the administrator change or delete it."""
+    for persona in PERSONAS:
+        reads = sees(persona, "owner", "team")
+        assert NOTE_READERS[persona] == (OK if reads else 404), persona
+        changes = persona == "owner" or ROLE[persona] == "admin"
+        assert NOTE_AUTHOR[persona] == (OK if changes else (403 if reads else 404)), persona
 
 
 # --- Anonymous visitors --------------------------------------------------------------------------
@@ -351,8 +365,9 @@ def test_a_deleted_record_is_gone_and_a_live_one_cannot_be_restored(cast, route,
 def _list_world(cast: Cast, kind: str) -> tuple[list[tuple[str, str, Any, bool]], Account]:
     """Records of every visibility owned by every persona, a deleted one each, and the cast's own.
 
-    Every account hangs under, and every contact works at, the outsider's private
-    account, so a list that shows a linked name it may not must fail too.
+    Every account hangs under, every contact works at, and every activity regards the outsider's
+    private account, so a list that shows a linked name it may not must fail too. Each activity is
+    assigned to its owner only, so that who sees it is the rule of owner and visibility alone.
     Returns (owner persona, visibility, record, deleted) rows and that account.
     """
     personas = cast.personas
@@ -369,6 +384,11 @@ def _list_world(cast: Cast, kind: str) -> tuple[list[tuple[str, str, Any, bool]]
                     rows.append((persona, visibility, linked, False))
                     continue
                 record = AccountFactory(name=f"Acct-{persona}-{visibility}", owner=owner, parent=linked, **extra)
+            elif kind == "activity":  # made by the administrator: a read-only user may not make their own
+                record = ActivityFactory(subject=f"Act-{persona}-{visibility}", owner=owner, actor=personas.admin,
+                                         visibility=extra["visibility"], regarding=[linked], assignees=[owner])
+                if deleted:
+                    Activity.objects.filter(pk=record.pk).update(deleted_at=extra["deleted_at"])
             else:
                 record = ContactFactory(first_name="Cont", last_name=f"Cont-{persona}-{visibility}", owner=owner,
                                         account=linked, **extra)
@@ -377,6 +397,8 @@ def _list_world(cast: Cast, kind: str) -> tuple[list[tuple[str, str, Any, bool]]
 
 
 def _label(record: Any) -> str:
+    if isinstance(record, Activity):
+        return record.subject
     return record.name if isinstance(record, Account) else record.last_name
 
 
@@ -413,6 +435,34 @@ def test_list_carries_exactly_what_the_user_may_see(cast, route, persona):
     text = response.content.decode()
     leaks = sorted({_label(record) for record in hidden if _label(record) in text or record.public_id in text})
     assert not leaks, f"{route.key} as {persona} carries what they may not see: {leaks}"
+
+
+def test_note_list_carries_exactly_the_notes_the_user_may_see(cast):
+    """GET /api/v1/notes?about=...: on an account everyone sees, a note of every persona's and a deleted one each.
+    A note is the team's of its author, whatever its visibility says: it shows as a team record of its author's."""
+    personas = cast.personas
+    about = AccountFactory(name="Noted by all", owner=personas.admin, visibility=Visibility.EVERYONE)
+    notes = []
+    for persona in PERSONAS:
+        author = getattr(personas, persona)
+        for deleted in (False, True):
+            note = Note(owner=author, created_by=author, about_type="account", about_id=about.pk,
+                        body=f"Note-{persona}{'-gone' if deleted else ''}", visibility=Visibility.EVERYONE,
+                        deleted_at=timezone.now() if deleted else None)
+            note.derive()
+            note.save()
+            notes.append((persona, note, deleted))
+    world = World(cast)
+    for persona in PERSONAS:
+        response = world.api(persona, "GET", "/api/v1/notes", query={"about": f"account:{about.public_id}",
+                                                                     "limit": 200})
+        assert response.status_code == 200, (persona, response.status_code)
+        shown = {item["id"] for item in response.json()["items"]}
+        expected = {note.public_id for author, note, deleted in notes if not deleted and sees(persona, author, "team")}
+        assert shown == expected, persona
+        text = response.content.decode()
+        leaks = [note.body for author, note, deleted in notes if note.public_id not in expected and note.body in text]
+        assert not leaks, f"the note list as {persona} carries {leaks}"
 
 
 def test_account_page_lists_only_visible_contacts(cast):
@@ -592,7 +642,10 @@ def _request_fields(route: Route) -> set[str] | None:
     body = operation.get("requestBody")
     if body is None:
         return None
-    ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    schema = body["content"]["application/json"]["schema"]
+    if "anyOf" in schema:  # an optional body: the schema or null
+        schema = next(option for option in schema["anyOf"] if "$ref" in option)
+    ref = schema["$ref"].rsplit("/", 1)[1]
     return set(_schema()["components"]["schemas"][ref]["properties"])
 
 
