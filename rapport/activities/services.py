@@ -409,6 +409,9 @@ def feed_user(*, token: str) -> User | None:
         return None
     feed = CalendarFeed.objects.select_related("user").filter(user__public_id=public_id, is_active=True,
                                                               user__is_active=True).first()
-    if feed is None or not hmac.compare_digest(secret, _feed_secret(feed.user, feed.generation)):
+    if feed is None:
+        return None
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a 500 for a crafted address).
+    if not hmac.compare_digest(secret.encode(), _feed_secret(feed.user, feed.generation).encode()):
         return None
     return feed.user

@@ -448,6 +448,7 @@ def test_a_feed_address_does_not_work_for_another_user_or_an_inactive_one(person
     other = services.feed_token(user=personas.teammate)
     assert services.feed_user(token=other[:16] + token[16:]) is None
     assert services.feed_user(token="x" * 48) is None and services.feed_user(token="") is None
+    assert services.feed_user(token=token[:16] + "é" * 32) is None  # not a crash
     personas.owner.is_active = False
     personas.owner.save()
     assert services.feed_user(token=token) is None
