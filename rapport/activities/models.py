@@ -80,6 +80,7 @@ class Activity(BusinessRecord):
     """
 
     record_type = "activity"
+    untracked_fields = frozenset({"ical_source"})
 
     uid = models.CharField(max_length=255, unique=True, default=new_public_id, editable=False)
     activity_type = models.CharField(_("type"), max_length=5, choices=ActivityType.choices,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,8 +188,11 @@ def _in_range(qs: QuerySet[Any], start: dt.datetime, end: dt.datetime, prefix: s
     """Rows whose activity may overlap [start, end): short single ones by one index range, the rest
     (recurring, or long) by their own."""
     if prefix:  # ActivityAssignee rows
-        short = Q(is_long=False, starts_at__gte=start - SHORT_SPAN, starts_at__lt=end)
-        long = Q(is_long=True, starts_at__lt=end) & (Q(last_ends_at__isnull=True) | Q(last_ends_at__gte=start))
+        # `is_long__in=[...]`, not `is_long=...`: Django writes the latter as a bare `WHERE NOT "is_long"`,
+        # which SQLite cannot match to the index (user, is_long, starts_at), so it walked every row of the
+        # user; a comparison (IN) lets both databases use the index range.
+        short = Q(is_long__in=[False], starts_at__gte=start - SHORT_SPAN, starts_at__lt=end)
+        long = Q(is_long__in=[True], starts_at__lt=end) & (Q(last_ends_at__isnull=True) | Q(last_ends_at__gte=start))
         return qs.filter(short | long)
     single = Q(rrule="", starts_at__lt=end, ends_at__gte=start)
     recurring = ~Q(rrule="") & Q(starts_at__lt=end) & (Q(recurrence_ends_at__isnull=True)
@@ -270,7 +274,8 @@ def _busy(activity: Activity) -> Activity:
 
 def current_tasks(*, user: Any, limit: int = 50) -> list[Activity]:
     """My Current Tasks: open and pending tasks assigned to the user, overdue (earliest due) first."""
-    rows = (ActivityAssignee.objects.filter(user_id=user.pk, open_task=True).order_by("starts_at", "activity_id")
+    # open_task__in, not open_task=True: see _in_range (SQLite uses the index only for a comparison).
+    rows = (ActivityAssignee.objects.filter(user_id=user.pk, open_task__in=[True]).order_by("starts_at", "activity_id")
             .values_list("activity_id", flat=True)[:limit])
     ids = list(rows)
     found = {a.pk: a for a in activity_base(user=user).filter(pk__in=ids)}
@@ -332,7 +337,8 @@ def due_reminders(*, user: Any, now: dt.datetime) -> list[CalendarEntry]:
             and entry.occurrence.starts_at - dt.timedelta(minutes=entry.activity.reminder_minutes) <= now]
 
 
-def attendee_choices(*, user: Any, regarding: list[Any], current: list[Any] = (), limit: int = 200) -> list[Any]:
+def attendee_choices(*, user: Any, regarding: Sequence[Any], current: Sequence[Any] = (),
+                     limit: int = 200) -> list[Any]:
     """Contacts offered as attendees: the people of the accounts the activity regards, the contacts
     it regards, and those already attending; only contacts the user may see."""
     accounts = [record.pk for record in regarding if record.record_type == "account"]

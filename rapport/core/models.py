@@ -220,6 +220,8 @@ class BusinessRecord(PublicIdModel):
     """
 
     record_type: str = ""
+    # Fields kept out of the change history (bulky source text, say); their changes still bump the version.
+    untracked_fields: frozenset[str] = frozenset()
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"

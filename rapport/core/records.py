@@ -60,7 +60,8 @@ def record_create(model: type[RecordT], *, actor: Any, data: dict[str, Any]) -> 
         record=record,
         actor=actor,
         kind=HistoryEntry.Kind.CREATED,
-        changes={name: [None, display_value(getattr(record, name))] for name in _tracked_fields(data)},
+        changes={name: [None, display_value(getattr(record, name))] for name in _tracked_fields(data)
+                 if name not in model.untracked_fields},
     )
     return record
 
@@ -102,6 +103,8 @@ def record_update(
         if old != value:
             changes[name] = [display_value(old), display_value(value)]
     field_changes = dict(changes)
+    for name in model.untracked_fields & set(changes):
+        changes[name] = ["", _("(changed)")]
     changes.update(related_changes or {})
     if not changes:
         return record

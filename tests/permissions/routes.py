@@ -364,10 +364,8 @@ ROUTES: list[Route] = [
     # The feed's address with a real user's id and no secret: 404 for everyone, signed in or not, like any
     # wrong address (tests/activities/test_ical.py fetches real, revoked and replaced addresses).
     page("calendar_feed", Call("GET", everyone(404)), subject="user", anonymous={"GET": 404}),
-    # Its POST changes only the feed's generation, which the matrix's snapshot does not hold: not `writes`;
-    # test_ical.py checks its effect and its CSRF check.
     page("settings_calendar", Call("GET", table(EVERYONE, 200)),
-         Call("POST", table(EVERYONE, 302), body=lambda w, a: {"action": "regenerate"})),
+         Call("POST", table(EVERYONE, 302), writes=True, body=lambda w, a: {"action": "regenerate"})),
     page("calendar_import", Call("GET", everyone(405)),
          Call("POST", table(CREATE, 302), writes=True, body=ics_upload)),
 

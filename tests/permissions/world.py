@@ -26,7 +26,15 @@ from django.test import Client
 from django.test.client import ClientHandler
 
 from rapport.activities import services as activities
-from rapport.activities.models import Activity, ActivityAssignee, ActivityException, ActivityKind, ActivityLink, Note
+from rapport.activities.models import (
+    Activity,
+    ActivityAssignee,
+    ActivityException,
+    ActivityKind,
+    ActivityLink,
+    CalendarFeed,
+    Note,
+)
 from rapport.core.access import forget_access
 from rapport.core.models import ApiToken, HistoryEntry, Role, RolePermission, Team, User
 from rapport.core.services import token_create
@@ -109,8 +117,8 @@ def _activity(personas: Personas, visibility: str, *, deleted: bool = False) -> 
 def _note(personas: Personas, visibility: str, *, deleted: bool = False) -> Note:
     """A note of the owner's on an account everyone sees: a note is always the team's, whatever `visibility`."""
     owner = personas.owner
-    about = directory.account_create(actor=owner, data={"name": f"Noted account {visibility}", "visibility": "everyone"},
-                                     confirm_duplicate=True)
+    about = directory.account_create(actor=owner, confirm_duplicate=True,
+                                     data={"name": f"Noted account {visibility}", "visibility": "everyone"})
     note = activities.note_create(actor=owner, about=about, body=f"Subject note {visibility}")
     if deleted:
         activities.note_delete(actor=owner, note=note)
@@ -229,6 +237,7 @@ class World:
             "activity_links": list(ActivityLink.objects.order_by("pk").values()),
             "activity_exceptions": list(ActivityException.objects.order_by("pk").values()),
             "notes": list(Note.objects.order_by("pk").values()),
+            "calendar_feeds": list(CalendarFeed.objects.order_by("pk").values()),
             "history": list(HistoryEntry.objects.order_by("pk").values_list("pk", flat=True)),
             "users": list(User.objects.order_by("pk").values(
                 "pk", "public_id", "username", "password", "first_name", "last_name", "email", "time_zone",
