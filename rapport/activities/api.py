@@ -330,7 +330,7 @@ class NotePage(Schema):
 
 
 class NoteListParams(ListParams):
-    about: str | None = Field(None, description="Required: the record, as type:id (account:kldoiwrthy54cj5u)")
+    about: str | None = Field(None, description="The record, as type:id (account:kldoiwrthy54cj5u)")
 
 
 class NoteCreate(InputSchema):
@@ -541,15 +541,18 @@ def move_occurrence(request: HttpRequest, activity_id: str, payload: OccurrenceM
 # --- Notes --------------------------------------------------------------------
 
 
-@router.get("/notes", response=NotePage, summary="List the notes about a record",
-            description="about=type:id is required (account:..., contact:...). Newest first; ordering: created_at "
-                        "(prefix - to reverse).")
+@router.get("/notes", response=NotePage, summary="List notes",
+            description="about=type:id (account:..., contact:..., activity:...) lists the notes about one record; "
+                        "without it, every note you may see about a record you may see. Newest first; ordering: "
+                        "created_at (prefix - to reverse).")
 def list_notes(request: HttpRequest, params: Query[NoteListParams]) -> dict:
     refuse_unknown_params(request, {"about"})
     qs = selectors.note_list(user=request.user, params=request.GET)
     page = api_page(qs, params=params, allowed_orderings=NOTE_ORDERINGS, default_ordering="-created_at")
-    about = selectors.record_ref(user=request.user, ref=params.about or "", field="about") if page["items"] else None
-    return {"items": [_Shown(note, about=about) for note in page["items"]], "next": page["next"]}
+    records = {(record.record_type, record.pk): record for record in selectors.records_linked(
+        user=request.user, links=[(note.about_type, note.about_id) for note in page["items"]])}
+    return {"items": [_Shown(note, about=records.get((note.about_type, note.about_id))) for note in page["items"]],
+            "next": page["next"]}
 
 
 @router.post("/notes", response={201: NoteOut}, summary="Write a note about a record")

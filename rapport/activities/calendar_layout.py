@@ -113,18 +113,35 @@ class Day:
         return max(0, len(self.entries) - MONTH_CELL_LIMIT)
 
 
+def _days_of(period: Period, entry: Any) -> tuple[dt.date, dt.date, dt.datetime, dt.datetime]:
+    """The first and last date an entry falls on (all-day items by their own dates, timed ones in the
+    viewer's zone), and its start and end in that zone."""
+    zone = dt.UTC if entry.activity.all_day else period.zone
+    start = entry.occurrence.starts_at.astimezone(zone)
+    end = entry.occurrence.ends_at.astimezone(zone)
+    last_day = (end - dt.timedelta(microseconds=1)).date() if end > start else start.date()
+    return start.date(), last_day, start, end
+
+
+# A calendar asks the selectors for a day more on each side: an all-day item sits at its date's UTC
+# midnight, which for a viewer west or east of UTC is outside the local period's bounds.
+QUERY_MARGIN = dt.timedelta(days=1)
+
+
+def in_period(period: Period, entries: Sequence[Any]) -> list[Any]:
+    """The entries that fall on a day of the period."""
+    return [entry for entry in entries
+            if (days := _days_of(period, entry))[0] <= period.last and days[1] >= period.first]
+
+
 def lay_out(period: Period, entries: Sequence[Any], *, today: dt.date) -> list[Day]:
     """Each shown day with the entries that fall on it; overlapping timed entries side by side."""
     days = {date: Day(date=date, in_month=period.view != "month" or date.month == period.day.month,
                       is_today=date == today) for date in period.dates()}
     for entry in entries:
-        occurrence = entry.occurrence
         all_day = entry.activity.all_day
-        zone = dt.UTC if all_day else period.zone
-        start = occurrence.starts_at.astimezone(zone)
-        end = occurrence.ends_at.astimezone(zone)
-        last_day = (end - dt.timedelta(microseconds=1)).date() if end > start else start.date()
-        day = max(start.date(), period.first)
+        first_day, last_day, start, end = _days_of(period, entry)
+        day = max(first_day, period.first)
         while day <= min(last_day, period.last):
             target = days[day]
             if all_day:

@@ -4,12 +4,12 @@ repeat pattern) into what services take (UTC times, an RRULE); services do the w
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rapport.activities.models import Activity, ActivityKind, ActivityStatus, ActivityType, Priority
@@ -128,13 +128,15 @@ class ActivityForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, instance: Activity | None = None, attendee_choices: list[Any] = (),
                  **kwargs: Any) -> None:
+        # Dates and times are entered and shown in the user's own time zone, whoever made the activity;
+        # a recurrence keeps expanding in the zone it was made in (Activity.time_zone).
+        self.time_zone = user.time_zone or "UTC"
         initial = kwargs.pop("initial", {}) or {}
         if instance is not None:
             initial = {**self._initial_from(instance), **initial}
         super().__init__(*args, initial=initial, **kwargs)
         self.user = user
         self.instance = instance
-        self.time_zone = (instance.time_zone if instance is not None else None) or user.time_zone or "UTC"
         current_kind = Q(pk=instance.kind_id) if instance is not None else Q(pk__in=[])
         self.fields["kind"].queryset = ActivityKind.objects.filter(Q(is_active=True) | current_kind)
         active = User.objects.filter(is_active=True)
@@ -152,7 +154,7 @@ class ActivityForm(forms.Form):
             del self.fields["attendees"]
 
     def _initial_from(self, activity: Activity) -> dict[str, Any]:
-        zone = timezone.get_current_timezone() if not activity.all_day else dt.UTC
+        zone = zoneinfo.ZoneInfo(self.time_zone) if not activity.all_day else dt.UTC
         start = activity.starts_at.astimezone(zone)
         end = activity.ends_at.astimezone(zone)
         if activity.all_day and not activity.is_task:

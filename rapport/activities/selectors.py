@@ -272,14 +272,32 @@ def _busy(activity: Activity) -> Activity:
     )
 
 
-def current_tasks(*, user: Any, limit: int = 50) -> list[Activity]:
+def current_tasks(*, user: Any, limit: int = 50, today: dt.date | None = None) -> list[Activity]:
     """My Current Tasks: open and pending tasks assigned to the user, overdue (earliest due) first."""
     # open_task__in, not open_task=True: see _in_range (SQLite uses the index only for a comparison).
     rows = (ActivityAssignee.objects.filter(user_id=user.pk, open_task__in=[True]).order_by("starts_at", "activity_id")
             .values_list("activity_id", flat=True)[:limit])
     ids = list(rows)
     found = {a.pk: a for a in activity_base(user=user).filter(pk__in=ids)}
-    return [found[pk] for pk in ids if pk in found]
+    tasks = [found[pk] for pk in ids if pk in found]
+    _set_current_due(tasks, today=today or dt.datetime.now(dt.UTC).date())
+    return tasks
+
+
+def _set_current_due(tasks: list[Activity], *, today: dt.date) -> None:
+    """Each task's `current_due`: its due date or, for a repeating task, its next one from today on
+    (a weekly task is not overdue for ever because its series began long ago)."""
+    for task in tasks:
+        task.current_due = task.due_on  # type: ignore[attr-defined]
+    recurring = [task for task in tasks if task.rrule]
+    if not recurring:
+        return
+    start = dt.datetime.combine(today, dt.time(0), tzinfo=dt.UTC)
+    next_due: dict[int, dt.date] = {}
+    for occurrence in occurrences_of(recurring, start, start + dt.timedelta(days=400)):  # by start
+        next_due.setdefault(occurrence.activity.pk, occurrence.utc_day)
+    for task in recurring:
+        task.current_due = next_due.get(task.pk, task.due_on)  # type: ignore[attr-defined]
 
 
 # --- Notes ------------------------------------------------------------------------------------------
@@ -310,13 +328,18 @@ def note_about_record(*, user: Any, note: Note) -> Any:
 
 
 def note_list(*, user: Any, params: Any) -> QuerySet[Note]:
-    """Notes about one record (`about=type:id`, required: notes live on their record)."""
+    """Notes about one record (`about=type:id`), or without `about` every note the user may see
+    that is about a record they may see too."""
+    qs = Note.objects.visible_to(user).select_related("owner")
     about = params.get("about")
-    if not about:
-        raise ValidationError({"about": [_("Name the record the notes are about, as type:id.")]})
-    record = record_ref(user=user, ref=about, field="about")
-    return Note.objects.visible_to(user).filter(about_type=record.record_type, about_id=record.pk) \
-        .select_related("owner")
+    if about:
+        record = record_ref(user=user, ref=about, field="about")
+        return qs.filter(about_type=record.record_type, about_id=record.pk)
+    seen = Q(pk__in=[])
+    for record_type in linkables():
+        seen |= Q(about_type=record_type,
+                  about_id__in=linked_model(record_type).objects.visible_to(user).values("pk"))
+    return qs.filter(seen)
 
 
 def note_history(*, user: Any, note: Note) -> list[Any]:

@@ -82,7 +82,9 @@ def _calendar_context(request: HttpRequest, *, default_view: str = "month") -> d
     period = calendar_layout.period_for(request.GET.get("view") or default_view, request.GET.get("date"),
                                         zone_name=timezone.get_current_timezone_name(), today=today)
     people, team = _people(request)
-    entries = selectors.calendar(user=user, people=people, start=period.start, end=period.end)
+    margin = calendar_layout.QUERY_MARGIN
+    entries = calendar_layout.in_period(period, selectors.calendar(
+        user=user, people=people, start=period.start - margin, end=period.end + margin))
     days = calendar_layout.lay_out(period, entries, today=today)
     keep = [(name, value) for name in ("people", "team") for value in request.GET.getlist(name) if value]
     base = urlencode([*keep, ("view", period.view)])
@@ -133,7 +135,7 @@ def _home_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     context = _calendar_context(request, default_view="week")
     context.update({
-        "tasks": selectors.current_tasks(user=user),
+        "tasks": selectors.current_tasks(user=user, today=_today(user)),
         "reminders": selectors.due_reminders(user=user, now=timezone.now()),
         "quick_form": QuickTaskForm(initial={"day": _today(user)}),
         "note_form": NoteForm(),
@@ -171,20 +173,26 @@ def home_quick(request: HttpRequest) -> HttpResponse:
     try:
         text, link = handler(request)
     except PermissionDenied as exc:
-        return _quick_answer(request, error=str(exc) or _("You may not create this."), status=403, what=what)
+        return _quick_answer(request, quick_error=str(exc) or _("You may not create this."), status=403, what=what)
     except PossibleDuplicate as exc:
-        return _quick_answer(request, error=str(exc), status=409, what=what, duplicates=exc.duplicates)
+        return _quick_answer(request, quick_error=str(exc), status=409, what=what, duplicates=exc.duplicates)
     except ValidationError as exc:
-        return _quick_answer(request, error=_error_text(exc), status=400, what=what)
+        return _quick_answer(request, quick_error=_error_text(exc), status=400, what=what)
     return _quick_answer(request, message=text, link=link, what=what)
 
 
 def _quick_answer(request: HttpRequest, *, what: str, status: int = 200, **extra: Any) -> HttpResponse:
-    """With htmx, the shortcut box again (with its message); without, My Home (after a success, by redirect)."""
+    """With htmx, the shortcut box again (with its message); without, My Home (after a success, by redirect).
+
+    After a mistake or a duplicate warning the box keeps what was typed, so that it can be corrected or confirmed.
+    """
     if not request.htmx and status == 200:
         messages.success(request, extra["message"])
         return redirect(f"{reverse('my_home')}?quick={what}")
-    context = {"quick_tab": what, "quick_form": QuickTaskForm(initial={"day": _today(request.user)}),
+    failed = status != 200
+    quick_form = QuickTaskForm(request.POST) if failed and what == "task" else \
+        QuickTaskForm(initial={"day": _today(request.user)})
+    context = {"quick_tab": what, "quick_form": quick_form, "posted": request.POST.dict() if failed else {},
                "note_form": NoteForm(), **extra,
                "can_create_contact": can(request.user, "contact", Action.CREATE),
                "can_create_account": can(request.user, "account", Action.CREATE),
@@ -278,7 +286,8 @@ def activity_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "upcoming": selectors.upcoming_occurrences(activity=activity, after=now) if activity.rrule else [],
         "can_update": can(request.user, Activity.record_type, Action.UPDATE, activity),
         "can_delete": can(request.user, Activity.record_type, Action.DELETE, activity),
-        "is_assignee": request.user in context["assignees"],
+        "can_complete": can(request.user, Activity.record_type, Action.UPDATE, activity) or (
+            request.user in context["assignees"] and can(request.user, Activity.record_type, Action.UPDATE)),
         "statuses": ActivityStatus.choices,
         "note_form": NoteForm(),
         "can_create_note": can(request.user, Note.record_type, Action.CREATE),
@@ -410,9 +419,10 @@ def activity_status(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         messages.success(request, _("%(name)s is now %(status)s.") % {
             "name": activity, "status": ActivityStatus(status).label.lower()})
+    today = _today(request.user)
     if request.htmx:
         response = render(request, "activities/_current_tasks.html",
-                          {"tasks": selectors.current_tasks(user=request.user), "today": _today(request.user)})
+                          {"tasks": selectors.current_tasks(user=request.user, today=today), "today": today})
         response["HX-Trigger"] = "activitiesChanged"
         return response
     return redirect(_safe_next(request, reverse("activity_detail", args=[public_id])))

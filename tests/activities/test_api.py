@@ -542,9 +542,19 @@ def test_bad_notes_are_refused(api, account, body, field):
     assert stored() == before
 
 
-@pytest.mark.parametrize(("params", "field"), [({}, "about"), ({"about": "account:nobody"}, "about"),
+def test_the_note_list_without_a_record_has_every_note_the_user_may_see_on_records_they_see(personas, api, account):
+    mine = NoteFactory(owner=personas.owner, about=account, body="On a shared account")
+    hidden = AccountFactory(owner=personas.teammate, visibility=Visibility.PRIVATE)
+    NoteFactory(owner=personas.teammate, about=hidden, body="About a secret")
+    NoteFactory(owner=personas.outsider, about=account, body="The other team's")
+    body = api.get("notes").json()
+    assert [item["id"] for item in body["items"]] == [mine.public_id]
+    assert body["items"][0]["about"]["id"] == account.public_id
+
+
+@pytest.mark.parametrize(("params", "field"), [({"about": "account:nobody"}, "about"),
                                                ({"about": "ACCOUNT", "q": "x"}, "q")])
-def test_the_note_list_needs_a_record(api, account, params, field):
+def test_the_note_list_refuses_a_record_it_cannot_name(api, account, params, field):
     params = {name: (f"account:{account.public_id}" if value == "ACCOUNT" else value) for name, value in params.items()}
     response = api.get("notes", **params)
     assert response.status_code == 400 and field in response.json()["errors"]

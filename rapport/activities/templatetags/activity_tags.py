@@ -25,5 +25,13 @@ def occurrence_url(occurrence: Occurrence) -> str:
 
 
 @register.filter
+def may_change(activity: Any, user: Any) -> bool:
+    """Whether the user may change (move, edit) the activity: drag and drop is offered only then."""
+    from rapport.core.access import can
+
+    return can(user, "activity", "update", activity)
+
+
+@register.filter
 def get_item(mapping: dict, key: Any) -> Any:
     return mapping.get(key) if mapping else None
