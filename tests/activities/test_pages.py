@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 
 import pytest
@@ -244,6 +245,17 @@ def test_quick_create_by_a_read_only_user_is_refused_and_stores_nothing(personas
     response = quick(client_for(personas.viewer), htmx=True, **fields)
     assert response.status_code == 403
     assert not Activity.objects.exists() and not Account.objects.exists() and not Contact.objects.exists()
+
+
+def test_htmx_shows_the_answer_to_a_mistake_or_a_conflict_in_place(personas):
+    """htmx swaps no 4xx answer unless told; the quick box and the notes panel answer 400 and 409 with a message."""
+    page = client_for(personas.owner).get("/home/").content.decode()
+    config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page).group(1))
+
+    def swaps(status: int) -> bool:
+        return next(rule for rule in config["responseHandling"] if re.search(rule["code"], str(status)))["swap"]
+
+    assert [status for status in (200, 204, 302, 400, 403, 404, 409, 500) if swaps(status)] == [200, 302, 400, 409]
 
 
 def test_quick_create_of_an_unknown_kind_is_refused(personas):
