@@ -309,8 +309,9 @@ def _initial_from_query(request: HttpRequest) -> dict[str, Any]:
     if time:
         try:
             start = dt.time.fromisoformat(time)
-            initial.update(start_time=start, end_time=dt.time(min(start.hour + 1, 23), start.minute))
-        except ValueError:
+            end = dt.datetime.combine(day, start) + dt.timedelta(hours=1)  # 23:00 ends at midnight, the next day
+            initial.update(start_time=start, end_date=end.date(), end_time=end.time())
+        except (ValueError, OverflowError):
             pass
     elif initial["activity_type"] == ActivityType.EVENT and request.GET.get("date"):
         initial["all_day"] = request.GET.get("all_day") == "1"

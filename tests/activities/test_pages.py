@@ -171,6 +171,13 @@ def test_quick_event_without_a_time_is_all_day(personas):
     assert (fair.first_day, fair.last_day) == (dt.date(2027, 3, 10), dt.date(2027, 3, 10))
 
 
+def test_quick_event_with_a_time_lasts_an_hour(personas):
+    quick(client_for(personas.owner), htmx=True, quick="task", what="event", subject="Demo", day="2027-03-10",
+          time="10:00")
+    demo = Activity.objects.get()
+    assert (demo.all_day, demo.starts_at, demo.ends_at) == (False, utc(2027, 3, 10, 10), utc(2027, 3, 10, 11))
+
+
 def test_quick_call_without_a_time_is_a_task_to_call(personas):
     quick(client_for(personas.owner), htmx=True, quick="task", what="call", subject="Call Bo", day="2027-03-10")
     call = Activity.objects.get()
@@ -388,12 +395,28 @@ def test_event_times_are_entered_in_my_time_zone(personas, day, stored):
     assert planning.time_zone == "Europe/Berlin"
 
 
-def test_a_new_event_form_opened_from_a_calendar_hour_is_filled_in(personas):
+@pytest.mark.parametrize(("time", "end_date", "end_time"), [("15:00", "2027-04-14", "16:00"),
+                                                             ("23:00", "2027-04-15", "00:00")])
+def test_a_new_event_form_opened_from_a_calendar_hour_is_filled_in_for_an_hour(personas, time, end_date, end_time):
     page = text(client_for(personas.owner).get("/activities/new/", {"type": "event", "date": "2027-04-14",
-                                                                    "time": "15:00"}))
-    assert 'name="start_date" value="2027-04-14"' in page and 'name="start_time" value="15:00"' in page
-    assert 'name="end_time" value="16:00"' in page
+                                                                    "time": time}))
+    assert 'name="start_date" value="2027-04-14"' in page and f'name="start_time" value="{time}"' in page
+    assert f'name="end_date" value="{end_date}"' in page and f'name="end_time" value="{end_time}"' in page
     assert re.search(r'<input type="radio" name="activity_type" value="event"[^>]*checked', page)
+
+
+def test_an_all_day_event_over_three_days_keeps_its_days_when_saved_unchanged(personas):
+    fair = ActivityFactory(owner=personas.owner, subject="Trade fair", all_day=True, starts_at=utc(2027, 4, 13),
+                           ends_at=utc(2027, 4, 16))
+    client = client_for(in_berlin(personas.owner))
+    form = text(client.get(f"/activities/{fair.public_id}/edit/"))
+    assert 'name="start_date" value="2027-04-13"' in form and 'name="end_date" value="2027-04-15"' in form
+    response = client.post(f"/activities/{fair.public_id}/edit/", activity_form(
+        personas.owner, subject="Trade fair", start_date="2027-04-13", end_date="2027-04-15", all_day="on",
+        version="1"))
+    assert response.status_code == 302
+    fair.refresh_from_db()
+    assert (fair.all_day, fair.first_day, fair.last_day) == (True, dt.date(2027, 4, 13), dt.date(2027, 4, 15))
 
 
 @pytest.mark.parametrize(("fields", "rule"), [
