@@ -106,6 +106,17 @@ def test_a_reminder_shows_once_its_time_has_come(personas):
     assert "Call with Sudwind" not in reminders and "Call without reminder" not in reminders
 
 
+def test_a_task_reminder_west_of_utc_names_the_due_date_not_a_time_the_day_before(personas):
+    owner = personas.owner
+    owner.time_zone = "America/New_York"
+    owner.save(update_fields=["time_zone"])
+    due = (timezone.now() + dt.timedelta(days=1)).date()  # its UTC midnight is within a day
+    ActivityFactory(task=True, owner=owner, subject="File the report", due_on=due, reminder_minutes=2 * 1440)
+    reminders = section(text(client_for(owner).get("/home/")), "reminders-heading")
+    assert "File the report" in reminders
+    assert f"{due:%a} {due.day} {due:%b}</span>" in reminders
+
+
 def test_my_home_shows_no_reminders_card_when_none_is_due(personas):
     event(personas.owner, "Far away", timezone.now() + dt.timedelta(days=3), reminder_minutes=30)
     assert 'id="reminders-heading"' not in text(client_for(personas.owner).get("/home/"))
@@ -603,6 +614,20 @@ def test_move_one_occurrence_moves_only_it(personas, weekly):
     weekly.refresh_from_db()
     assert weekly.starts_at == starts(weekly)[0] and weekly.rrule == "FREQ=WEEKLY;COUNT=4"
     assert "moved" in section(text(client.get(f"/activities/{weekly.public_id}/")), "occurrences-heading")
+
+
+def test_the_move_form_of_an_all_day_occurrence_offers_its_own_date_west_of_utc(personas):
+    owner = personas.owner
+    owner.time_zone = "America/New_York"
+    owner.save(update_fields=["time_zone"])
+    today = timezone.now().date()
+    first = today + dt.timedelta(days=3)
+    ActivityFactory(owner=owner, subject="Office day", all_day=True, starts_at=dt.datetime.combine(
+        first, dt.time(0), tzinfo=dt.UTC), ends_at=dt.datetime.combine(first, dt.time(0), tzinfo=dt.UTC)
+        + dt.timedelta(days=1), rrule="FREQ=WEEKLY;COUNT=2")
+    page = text(client_for(owner).get(f"/activities/{Activity.objects.get().public_id}/"))
+    dates = re.findall(r'name="date" value="([0-9-]+)"', section(page, "occurrences-heading"))
+    assert dates == [first.isoformat(), (first + dt.timedelta(weeks=1)).isoformat()]
 
 
 def test_moving_a_single_event_keeps_its_length(personas):
