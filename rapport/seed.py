@@ -241,10 +241,13 @@ def seed(size_name: str, *, progress: bool = True, seed_value: int = 20261124) -
         users = _seed_users(size, rng)
     user_ids = [u.id for u in users]
     heavy_id = users[0].id
-    with transaction.atomic():
-        account_ids, account_owner = _seed_accounts(size, rng, user_ids, heavy_id, now, progress)
-    with transaction.atomic():
-        _seed_contacts(size, rng, user_ids, heavy_id, account_ids, account_owner, now, progress)
+    with _bulk_load([model._meta.db_table for model in (Account, Contact, Attribute)]):
+        with transaction.atomic():
+            account_ids, account_owner = _seed_accounts(size, rng, user_ids, heavy_id, now, progress)
+        with transaction.atomic():
+            _seed_contacts(size, rng, user_ids, heavy_id, account_ids, account_owner, now, progress)
+        if progress:
+            sys.stderr.write("indexes    building the account and contact indexes\n")
     for model in (Account, Contact, Attribute):
         _sync_sequence(model)
     activities = seed_activities(size_name, progress=progress, seed_value=seed_value, analyze=False)
