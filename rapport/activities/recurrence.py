@@ -134,15 +134,36 @@ def _numbers(name: str, value: str) -> list[int]:
     return numbers
 
 
+# Rule parts RFC 5545 allows only with some frequencies (BYSETPOS: we allow it where calendar
+# programs write it). Elsewhere dateutil accepts them, and a rule they make impossible (the 3rd of
+# a one-day set) is searched for an occurrence until the year 9999: many seconds of one request.
+ONLY_WITH = {"BYWEEKNO": ("YEARLY",), "BYYEARDAY": ("YEARLY",), "BYSETPOS": ("MONTHLY", "YEARLY"),
+             "BYMONTHDAY": ("DAILY", "MONTHLY", "YEARLY")}
+
+
 def _check_by_parts(values: dict[str, str]) -> None:
-    """Refuse BY parts out of range, and days that no month listed has (the 30th of February):
-    such a rule would be searched for an occurrence until the year 9999, for seconds."""
+    """Refuse BY parts out of range or with a frequency they do not go with, and days that no month
+    listed has (the 30th of February): see ONLY_WITH."""
+    freq = values["FREQ"]
+    for name, frequencies in ONLY_WITH.items():
+        if name in values and freq not in frequencies:
+            raise ValidationError({"rrule": [_("%(part)s cannot be used with FREQ=%(freq)s.")
+                                             % {"part": name, "freq": freq}]})
     numbers = {name: _numbers(name, values[name]) for name in NUMBER_PARTS if name in values}
+    if "BYSETPOS" in values:
+        if not set(values) & {"BYDAY", "BYMONTHDAY", "BYMONTH", "BYYEARDAY", "BYWEEKNO"}:
+            raise ValidationError({"rrule": [_("BYSETPOS needs another BY part (such as BYDAY) to choose from.")]})
+        if freq == "MONTHLY" and max(abs(n) for n in numbers["BYSETPOS"]) > 31:
+            raise ValidationError({"rrule": [_("BYSETPOS takes whole numbers from -31 to 31 with FREQ=MONTHLY.")]})
     if "BYDAY" in values:
-        highest = 5 if values["FREQ"] == "MONTHLY" else 53
+        # A numbered weekday (1MO, -1FR) counts within the month, or the year when no month is given.
+        in_month = freq == "MONTHLY" or "BYMONTH" in values
+        allowed = freq in ("MONTHLY", "YEARLY") and "BYWEEKNO" not in values
         for item in values["BYDAY"].split(","):
             match = WEEKDAY.fullmatch(item)
-            if match is None or (match.group(1) is not None and not 1 <= int(match.group(1)) <= highest):
+            number = match.group(1) if match else None
+            if match is None or (number is not None and (not allowed or not 1 <= int(number) <= (
+                    5 if in_month else 53))):
                 raise ValidationError({"rrule": [_("BYDAY takes days such as MO,WE or, monthly, 1MO or -1FR.")]})
     if "BYMONTH" in numbers and "BYMONTHDAY" in numbers:
         longest = max(DAYS_IN_MONTH[month - 1] for month in numbers["BYMONTH"])

@@ -257,6 +257,13 @@ def test_occurs_at_answers_only_for_starts_the_rule_gives():
     ("FREQ=MONTHLY;BYDAY=9MO", "BYDAY takes days"),
     ("FREQ=MONTHLY;BYMONTHDAY=40", "BYMONTHDAY takes whole numbers from -31 to 31"),
     ("FREQ=YEARLY;BYMONTH=13", "BYMONTH takes whole numbers from 1 to 12"),
+    ("FREQ=WEEKLY;BYDAY=1MO", "BYDAY takes days"),
+    ("FREQ=WEEKLY;BYMONTHDAY=1", "BYMONTHDAY cannot be used with FREQ=WEEKLY"),
+    ("FREQ=DAILY;BYSETPOS=3", "BYSETPOS cannot be used with FREQ=DAILY"),
+    ("FREQ=MONTHLY;BYSETPOS=2", "BYSETPOS needs another BY part"),
+    ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=40", "BYSETPOS takes whole numbers from -31 to 31"),
+    ("FREQ=MONTHLY;BYYEARDAY=100", "BYYEARDAY cannot be used with FREQ=MONTHLY"),
+    ("FREQ=DAILY;BYWEEKNO=20", "BYWEEKNO cannot be used with FREQ=DAILY"),
     ("FREQ=DAILY;UNTIL=tomorrow", "UNTIL must be a date"),
     ("FREQ=DAILY;UNTIL=20250101", "gives no occurrence"),
 ])
@@ -266,12 +273,27 @@ def test_bad_rules_are_refused_with_a_message_on_the_rule(rule, says):
 
 @pytest.mark.parametrize("rule", [
     "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
-    "FREQ=WEEKLY;BYMONTH=4,6,9,11;BYMONTHDAY=31",
+    "FREQ=YEARLY;BYMONTH=4,6,9,11;BYMONTHDAY=31",
     "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=-30",
 ])
 def test_a_day_no_month_has_is_refused_at_once(rule):
     # dateutil would search such a rule for an occurrence until the year 9999, for seconds.
     assert "gives no occurrence" in refusal(rule)
+
+
+@pytest.mark.parametrize(("rule", "first_days"), [
+    # The last working day of the month, as Outlook writes it.
+    ("FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", [dt.date(2025, 6, 30), dt.date(2025, 7, 31),
+                                                      dt.date(2025, 8, 29)]),
+    # Thanksgiving: the fourth Thursday of November.
+    ("FREQ=YEARLY;BYMONTH=11;BYDAY=4TH", [dt.date(2025, 11, 27), dt.date(2026, 11, 26), dt.date(2027, 11, 25)]),
+    ("FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO", [dt.date(2026, 5, 11), dt.date(2027, 5, 17), dt.date(2028, 5, 15)]),
+    ("FREQ=YEARLY;BYYEARDAY=-1", [dt.date(2025, 12, 31), dt.date(2026, 12, 31), dt.date(2027, 12, 31)]),
+])
+def test_rules_calendar_programs_write_are_accepted(rule, first_days):
+    recurrence.check_rule(recurrence.normalise_rule(rule), starts_at=utc(2025, 6, 2, 9), time_zone="UTC",
+                          all_day=False)
+    assert days(event(utc(2025, 6, 2, 9), rule), utc(2025, 6, 1), utc(2028, 12, 31))[:3] == first_days
 
 
 def test_the_30th_in_months_that_have_one_is_accepted():
