@@ -401,6 +401,12 @@ def test_only_the_author_may_edit_or_delete_a_note(personas):
     assert note.body == "Mine" and note.deleted_at is None
 
 
+def test_an_administrator_may_remove_anyones_note(personas):
+    note = NoteFactory(owner=personas.owner)
+    services.note_delete(actor=personas.admin, note=note)
+    assert fresh_note(note).deleted_at is not None
+
+
 def test_the_author_edits_a_note_and_the_change_is_recorded(personas):
     note = NoteFactory(owner=personas.owner, body="Called")
     services.note_update(actor=personas.owner, note=note, body="Called twice", version=1)

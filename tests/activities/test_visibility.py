@@ -56,7 +56,8 @@ def test_an_activity_is_seen_by_whom_its_visibility_says(personas, visibility, e
 
 
 def test_an_activity_assigned_to_someone_is_theirs_to_see_even_if_private(personas):
-    activity = ActivityFactory(owner=personas.owner, visibility="private", assignees=[personas.owner, personas.outsider])
+    activity = ActivityFactory(owner=personas.owner, visibility="private",
+                               assignees=[personas.owner, personas.outsider])
     assert who_sees_activity(personas, activity) == {"owner", "outsider", "manager", "admin"}
 
 
@@ -79,6 +80,17 @@ def test_a_colleagues_private_activity_shows_on_their_calendar_as_busy_only(pers
     for secret in ("Rival", "Do not tell"):
         assert secret not in shown
     assert lunch.activity.subject == "Team lunch"
+
+
+@pytest.mark.parametrize("with_own_calendar", [True, False])
+def test_a_private_activity_the_viewer_is_assigned_to_is_not_busy_on_a_colleagues_calendar(personas,
+                                                                                          with_own_calendar):
+    ActivityFactory(owner=personas.owner, visibility="private", subject="Pitch", starts_at=at(9), ends_at=at(10),
+                    assignees=[personas.owner, personas.teammate])
+    ActivityFactory(owner=personas.owner, visibility="private", subject="Dentist", starts_at=at(11), ends_at=at(12))
+    people = [personas.owner, personas.teammate] if with_own_calendar else [personas.owner]
+    entries = selectors.calendar(user=personas.teammate, people=people, start=DAY[0], end=DAY[1])
+    assert [(e.activity.subject, e.busy) for e in entries] == [("Pitch", False), ("Busy", True)]
 
 
 def test_ones_own_and_shared_calendars_show_everything_visible(personas):
