@@ -100,7 +100,7 @@ def _calendar_context(request: HttpRequest, *, default_view: str = "month") -> d
         "several": len(people) > 1,
         "team": team,
         "today": today,
-        "hours": range(24),
+        "hours": [f"{hour:02d}:00" for hour in range(24)],
         "base_query": base,
         "keep_query": urlencode(keep),
         "previous_url": f"?{base}&date={period.shift(-1).isoformat()}",
@@ -194,6 +194,7 @@ def _quick_answer(request: HttpRequest, *, what: str, status: int = 200, **extra
         QuickTaskForm(initial={"day": _today(request.user)})
     context = {"quick_tab": what, "quick_form": quick_form, "posted": request.POST.dict() if failed else {},
                "note_form": NoteForm(), **extra,
+               "can_create": can(request.user, Activity.record_type, Action.CREATE),
                "can_create_contact": can(request.user, "contact", Action.CREATE),
                "can_create_account": can(request.user, "account", Action.CREATE),
                "can_create_note": can(request.user, Note.record_type, Action.CREATE)}
@@ -423,7 +424,8 @@ def activity_status(request: HttpRequest, public_id: str) -> HttpResponse:
     today = _today(request.user)
     if request.htmx:
         response = render(request, "activities/_current_tasks.html",
-                          {"tasks": selectors.current_tasks(user=request.user, today=today), "today": today})
+                          {"tasks": selectors.current_tasks(user=request.user, today=today), "today": today,
+                           "can_create": can(request.user, Activity.record_type, Action.CREATE)})
         response["HX-Trigger"] = "activitiesChanged"
         return response
     return redirect(_safe_next(request, reverse("activity_detail", args=[public_id])))
