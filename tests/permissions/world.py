@@ -153,10 +153,15 @@ class Cast:
     tokens: dict[str, str]  # persona -> API token
 
     def records(self, kind: str) -> list[tuple[str, str, Any, bool]]:
-        """The business records of the cast: (owner persona, visibility, record, deleted)."""
-        return [("owner", visibility, record, subject.startswith("deleted"))
+        """The business records of the cast: (owner persona, visibility, record, deleted); with the
+        accounts everyone sees that the note subjects are about."""
+        rows = [("owner", visibility, record, subject.startswith("deleted"))
                 for (subject, visibility), record in self.subjects.items()
                 if subject.removeprefix("deleted ") == kind]
+        if kind == "account":
+            noted = {note.about_id for (subject, _v), note in self.subjects.items() if subject.endswith("note")}
+            rows += [("owner", "everyone", account, False) for account in Account.objects.filter(pk__in=noted)]
+        return rows
 
 
 def build_cast() -> Cast:
