@@ -175,10 +175,33 @@ def run_activities(bench: Bench, size: str, *, big: Account, typical: Account) -
                   lambda activity: None if activity.pk else _fail("not created"))
 
     # 5. The pages, once they exist.
-    run_activity_pages(bench, size)
+    run_activity_pages(bench, size, big=big, typical=typical)
 
 
-def run_activity_pages(bench: Bench, size: str) -> None:
+def run_activity_pages(bench: Bench, size: str, *, big: Account, typical: Account) -> None:
+    hx = {"HX-Request": "true"}
+    for label, account in (("big", big), ("typical", typical)):
+        try:
+            url = reverse("record_activities", args=[account.ref])
+        except NoReverseMatch:
+            break
+        bench.measure(f"activities_panel_{label}", f"Account page's activities panel (htmx), {label} account",
+                      "part of the record page (15 / 60 ms)", lambda url=url: bench.client.get(url, headers=hx),
+                      None, _ok)
+        notes_url = reverse("record_notes", args=[account.ref])
+        bench.measure(f"notes_panel_{label}", f"Account page's notes panel (htmx), {label} account",
+                      "part of the record page (15 / 60 ms)", lambda url=notes_url: bench.client.get(url, headers=hx),
+                      None, _ok)
+    api = "/api/v1"
+    start, end = bench_month_range(bench.user)
+    for name, description, params in (
+        ("api_activities_open_tasks", "GET /api/v1/activities?assigned_to=me&status=open&type=task&limit=50",
+         {"assigned_to": "me", "status": "open", "type": "task", "limit": 50}),
+        ("api_activities_month", f"GET /api/v1/activities?assigned_to=me&start=…&end=… ({BENCH_MONTH:%B %Y})",
+         {"assigned_to": "me", "start": start.isoformat(), "end": end.isoformat()}),
+    ):
+        bench.measure(name, description, "10 / 50 ms (list)" if "limit" in params else CALENDAR_TARGET,
+                      lambda params=params: bench.client.get(f"{api}/activities", params), None, _ok)
     calendar_url = _route("calendar")
     if calendar_url:
         url = f"{calendar_url}?view=month&date={BENCH_MONTH.isoformat()}"

@@ -7,6 +7,7 @@ settings (DATABASE_URL) are fixed once per process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -75,12 +76,22 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
         counter = iter(range(10**9))
         nonce = f"{time.time_ns():x}"  # a reused data set holds the contacts of earlier runs
 
+        routes = _activity_routes()
+        calendar_urls = [f"{routes['calendar']}?view=month&date={day}" for day in ("2026-11-01", "2026-10-01")] \
+            if "calendar" in routes else []
+        home_url = routes.get("my_home")
+        writes_activities = "activities_api" in routes
+
         def pick(rng: random.Random) -> tuple[str, str, bytes | None, dict[str, str]]:
             roll = rng.random()
-            if roll < 0.30:
+            if roll < 0.20 or (roll < 0.40 and not (calendar_urls and home_url)):
                 query = rng.choice(["", "?owner=me", "?attr=region:north", "?ordering=-updated_at"])
                 return "GET", f"/contacts/{query}", None, page_headers
-            if roll < 0.45:
+            if roll < 0.30:
+                return "GET", rng.choice(calendar_urls), None, page_headers
+            if roll < 0.40:
+                return "GET", str(home_url), None, page_headers
+            if roll < 0.50:
                 return "GET", f"/accounts/{rng.choice(account_ids)}/", None, page_headers
             if roll < 0.60:
                 return "GET", f"/contacts/{rng.choice(contact_ids)}/", None, page_headers
@@ -88,15 +99,24 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
                 prefix = rng.choice(prefixes)
                 return "GET", f"/contacts/?q={urllib.parse.quote(prefix)}", None, {**page_headers, "HX-Request": "true",
                                                                 "HX-Target": "results"}
-            if roll < 0.95:
+            if roll < 0.88 or (roll < 0.95 and not writes_activities):
                 n = next(counter)
                 body = json.dumps({"last_name": f"Loadtest {n}", "email": f"load{n}.{nonce}@load.example"})
                 return "POST", "/api/v1/contacts", body.encode(), api_headers
+            if roll < 0.95:
+                n = next(counter)
+                start = f"2027-02-{1 + n % 28:02d}T{8 + n % 9:02d}:{15 * (n % 4):02d}:00+01:00"
+                body = json.dumps({"type": "event", "kind": "call", "subject": f"Load call {n}", "starts_at": start,
+                                   "regarding": [f"account:{rng.choice(account_ids)}"]})
+                return "POST", "/api/v1/activities", body.encode(), api_headers
             return "GET", "/api/v1/accounts?limit=50&ordering=-updated_at", None, api_headers
 
         result = run_load(port, pick, threads=threads, seconds=seconds)
-        result["mix"] = ("30% contact list pages, 30% account and contact pages, 20% search as you type, "
-                         "15% API creates, 5% API account list (no dashboard yet)")
+        result["mix"] = ("20% contact list pages, 10% calendar month pages, 10% My Home, 20% account and contact "
+                         "pages, 20% search as you type, 8% API contact creates, 7% API activity creates, "
+                         "5% API account list (no dashboard yet)") if calendar_urls and home_url and writes_activities \
+            else ("30% contact list pages, 30% account and contact pages, 20% search as you type, "
+                  "15% API creates, 5% API account list (no dashboard yet)")
         result["load_generator"] = f"bench.loadgen (Python http.client, {threads} threads, same machine)"
         result["server"] = "rapport serve: gunicorn, 2 workers x 4 threads"
         return result
@@ -106,6 +126,23 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def _activity_routes() -> dict[str, str]:
+    """The activity pages and endpoints the load can use: those that exist in this build."""
+    from django.urls import NoReverseMatch, reverse
+
+    routes = {}
+    for name in ("calendar", "my_home"):
+        with contextlib.suppress(NoReverseMatch):
+            routes[name] = reverse(name)
+    try:
+        from rapport.activities import api  # noqa: F401
+
+        routes["activities_api"] = "/api/v1/activities"
+    except ImportError:
+        pass
+    return routes
 
 
 def main() -> int:

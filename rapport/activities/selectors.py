@@ -224,6 +224,10 @@ def activity_occurrences(*, user: Any, params: Any, start: dt.datetime, end: dt.
     return occurrences_of(list(qs[: MAX_OCCURRENCES + 1]), start, end)
 
 
+# Fields of an activity that calendars do not load (see calendar()).
+CALENDAR_DEFERRED = ("description", "ical_source", "created_at", "updated_at", "completed_at")
+
+
 @dataclass(frozen=True)
 class CalendarEntry:
     """An occurrence on someone's calendar; `busy` when the viewer may see only that the time is taken."""
@@ -253,7 +257,11 @@ def calendar(*, user: Any, people: list[User], start: dt.datetime, end: dt.datet
     if not persons:
         return []
     # Free/busy: the times of every activity on these calendars, its content only where visible.
-    activities = list(Activity.objects.filter(pk__in=persons, deleted_at__isnull=True).select_related("kind"))
+    # A month holds about a thousand: building them is most of the calendar's time, so the long texts
+    # and the bookkeeping times no calendar shows stay in the database (a page that reads them anyway
+    # costs a query per entry, which tests/test_query_counts_activities.py catches).
+    activities = list(Activity.objects.filter(pk__in=persons, deleted_at__isnull=True)
+                      .defer(*CALENDAR_DEFERRED).select_related("kind"))
     # On the viewer's own calendar their assignments are among the rows just read (all assignments of
     # an activity share its range values); only a cut-off read leaves some out.
     own = ({pk for pk, person_ids in persons.items() if user.pk in person_ids}
