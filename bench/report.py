@@ -38,7 +38,10 @@ def render(results: list[dict]) -> str:
         for w in data["workloads"]:
             raw = "" if w["raw_p50_ms"] is None else f"{w['raw_p50_ms']}"
             ratio = "" if w["ratio_to_raw"] is None else f"{w['ratio_to_raw']}×"
-            lines.append(f"| {w['description']} | {w['p50_ms']} | {w['p95_ms']} | {w['p99_ms']} | {w['queries']} "
+            description = w["description"]
+            if w.get("runs") and w["runs"] < data["runs"]:
+                description += f" ({w['runs']} samples: cut short by the 30 s budget per workload)"
+            lines.append(f"| {description} | {w['p50_ms']} | {w['p95_ms']} | {w['p99_ms']} | {w['queries']} "
                          f"| {raw} | {ratio} | {w['target']} |")
         http = data.get("http_mixed")
         if http:

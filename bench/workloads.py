@@ -58,14 +58,23 @@ def _percentiles(samples: list[float]) -> tuple[float, float, float]:
     return round(statistics.median(ordered), 2), round(pick(0.95), 2), round(pick(0.99), 2)
 
 
+# A workload stops sampling after this long once it has MIN_RUNS samples: a slow one (a miss) still
+# gets its percentiles, without holding the run up for an hour.
+TIME_BUDGET_S = 30.0
+MIN_RUNS = 10
+
+
 def _time(fn: Callable[[], Any], runs: int, warmup: int = 3) -> list[float]:
     for _ in range(warmup):
         fn()
-    samples = []
+    samples: list[float] = []
+    deadline = time.perf_counter() + TIME_BUDGET_S
     for _ in range(runs):
         started = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - started) * 1000)
+        if len(samples) >= MIN_RUNS and time.perf_counter() > deadline:
+            break
     return samples
 
 
@@ -109,7 +118,7 @@ class Bench:
         queries = _count_queries(request)
         samples = _time(request, self.runs)
         p50, p95, p99 = _percentiles(samples)
-        result = Result(name=name, description=description, runs=self.runs, p50_ms=p50, p95_ms=p95, p99_ms=p99,
+        result = Result(name=name, description=description, runs=len(samples), p50_ms=p50, p95_ms=p95, p99_ms=p99,
                         queries=queries, target=target)
         if raw is not None:
             raw_p50, _p95, raw_p99 = _percentiles(_time(raw, self.runs))

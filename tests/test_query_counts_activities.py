@@ -26,20 +26,25 @@ SELECTORS = {
     # assignment rows in range, their activities with kinds, exceptions of the recurring ones; the
     # viewer's own calendar is among them, so what is assigned to them needs no query of its own
     "calendar": 3,
+    # one person's: the activities with kinds (their assignment rows a subquery), exceptions
+    "calendar_own": 2,
+    # a colleague's: the activities, and the viewer's own assignments among those hidden from them
+    "calendar_colleague": 2,
     "current_tasks": 2,  # the open-task rows, their activities with kinds and owners
     "activities_about_account": 1,  # one query: linked, visible, open first, newest
     "activities_about_contact": 1,  # linked or attending, in the same query
 }
 # Session + user (2), rights (1), then the page.
 PAGES: dict[str, tuple[str, int]] = {
-    # + the week's calendar (3: rows, activities with kinds, exceptions), colleague and team choices (2),
-    # My Current Tasks (2), the day's reminders (another calendar read, 3)
-    "my_home": ("/home/", 13),
-    # + the calendar (3), colleague and team choices (2)
-    "calendar_month": ("/calendar/?view=month&date={day}", 8),
-    # + the colleague (1), their calendar (3: no recurring ones there, but the viewer's own assignments
+    # + the week's calendar (2: its activities with kinds, their assignment rows a subquery, and the
+    # exceptions of the recurring ones), colleague and team choices (2), My Current Tasks (2), the day's
+    # reminders (another calendar read, 2)
+    "my_home": ("/home/", 11),
+    # + the calendar (2), colleague and team choices (2)
+    "calendar_month": ("/calendar/?view=month&date={day}", 7),
+    # + the colleague (1), their calendar (2: no recurring ones there, but the viewer's own assignments
     # among the activities hidden from them), colleague and team choices (2)
-    "calendar_week_people": ("/calendar/?view=week&date={day}&people={people}", 9),
+    "calendar_week_people": ("/calendar/?view=week&date={day}&people={people}", 8),
     # + the activity with kind and owner (1), assignments (1) and their users (1), attendees (1), links (1),
     # exceptions (1), the regarded records (1 per type: 2), the attendees' visibility (1), notes (1),
     # history (1)
@@ -110,6 +115,9 @@ def _selector(name: str, personas, account: Account, contact: Contact):
     start, end = _range()
     return {
         "calendar": lambda: selectors.calendar(user=owner, people=[owner, personas.teammate], start=start, end=end),
+        "calendar_own": lambda: selectors.calendar(user=owner, people=[owner], start=start, end=end),
+        "calendar_colleague": lambda: selectors.calendar(user=owner, people=[personas.teammate], start=start,
+                                                         end=end),
         "current_tasks": lambda: selectors.current_tasks(user=owner),
         "activities_about_account": lambda: selectors.activities_about(user=owner, record=account),
         "activities_about_contact": lambda: selectors.activities_about(user=owner, record=contact),
@@ -142,6 +150,15 @@ def test_calendar_shows_hidden_activities_as_busy(personas, world):
     shown = {entry.activity.pk for entry in entries if not entry.busy}
     assigned_by_manager = set(Activity.objects.filter(owner=personas.manager).values_list("pk", flat=True))
     assert assigned_by_manager <= shown
+    # The teammate's calendar alone: the same busy ones; what the teammate shares is shown.
+    entries = selectors.calendar(user=personas.owner, people=[personas.teammate], start=start, end=end)
+    assert {entry.activity.pk for entry in entries if entry.busy} == private
+    shared = set(Activity.objects.filter(owner=personas.teammate, visibility="team").values_list("pk", flat=True))
+    assert shared <= {entry.activity.pk for entry in entries if not entry.busy}
+    # The manager's private tasks on the owner's calendar: shown to the owner (assigned), busy for the teammate.
+    hidden_from_teammate = {entry.activity.pk for entry in selectors.calendar(
+        user=personas.teammate, people=[personas.owner], start=start, end=end) if entry.busy}
+    assert assigned_by_manager <= hidden_from_teammate
 
 
 def _page_url(template: str, personas, account: Account) -> str:

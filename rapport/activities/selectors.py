@@ -250,22 +250,31 @@ def calendar(*, user: Any, people: list[User], start: dt.datetime, end: dt.datet
     start, end = check_range(start, end)
     ids = [person.pk for person in people]
     rows = _in_range(ActivityAssignee.objects.filter(user_id__in=ids), start, end, prefix="assignment")
-    persons: dict[int, set[int]] = defaultdict(set)
-    found = rows.values_list("activity_id", "user_id")[: MAX_OCCURRENCES + 1]
-    for activity_id, person_id in found:
-        persons[activity_id].add(person_id)
-    if not persons:
-        return []
     # Free/busy: the times of every activity on these calendars, its content only where visible.
     # A month holds about a thousand: building them is most of the calendar's time, so the long texts
     # and the bookkeeping times no calendar shows stay in the database (a page that reads them anyway
     # costs a query per entry, which tests/test_query_counts_activities.py catches).
-    activities = list(Activity.objects.filter(pk__in=persons, deleted_at__isnull=True)
-                      .defer(*CALENDAR_DEFERRED).select_related("kind"))
-    # On the viewer's own calendar their assignments are among the rows just read (all assignments of
-    # an activity share its range values); only a cut-off read leaves some out.
-    own = ({pk for pk, person_ids in persons.items() if user.pk in person_ids}
-           if user.pk in ids and len(found) <= MAX_OCCURRENCES else None)
+    on_calendars = (Activity.objects.filter(deleted_at__isnull=True).defer(*CALENDAR_DEFERRED)
+                    .select_related("kind"))
+    persons: dict[int, set[int]] = defaultdict(set)
+    own: set[int] | None  # the user's own assignments among the activities, when known without a query
+    if len(ids) == 1:
+        # One person's calendar (the usual case): the activities in one query, their rows a subquery.
+        activities = list(on_calendars.filter(pk__in=rows.values("activity_id")[: MAX_OCCURRENCES + 1]))
+        for activity in activities:
+            persons[activity.pk].add(ids[0])
+        own = set(persons) if ids[0] == user.pk else None
+    else:
+        found = rows.values_list("activity_id", "user_id")[: MAX_OCCURRENCES + 1]
+        for activity_id, person_id in found:
+            persons[activity_id].add(person_id)
+        if not persons:
+            return []
+        activities = list(on_calendars.filter(pk__in=persons))
+        # With the viewer among the people, their assignments are among the rows just read (all
+        # assignments of an activity share its range values); only a cut-off read leaves some out.
+        own = ({pk for pk, person_ids in persons.items() if user.pk in person_ids}
+               if user.pk in ids and len(found) <= MAX_OCCURRENCES else None)
     hidden = _hidden_from(user, activities, assigned_to_user=own)
     activities = [_busy(activity) if activity.pk in hidden else activity for activity in activities]
     return [CalendarEntry(occurrence=occurrence, person_ids=frozenset(persons[occurrence.activity.pk]),
