@@ -44,8 +44,10 @@ class ActivityQuerySet(VisibleQuerySet):
             return qs
         access = access_for(user)
         if access.user_id is not None and access.scope("activity", Action.READ) != Scope.NONE:
-            condition |= models.Q(pk__in=ActivityAssignee.objects.filter(user_id=access.user_id)
-                                  .values("activity_id"))
+            # EXISTS per row, not `pk IN (all of the user's assignments)`: PostgreSQL would hash every
+            # assignment of the user first (tens of thousands for a busy one) on every read.
+            condition |= models.Q(models.Exists(ActivityAssignee.objects.filter(
+                activity_id=models.OuterRef("pk"), user_id=access.user_id)))
         return qs.filter(condition)
 
 
