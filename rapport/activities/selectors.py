@@ -320,7 +320,7 @@ def current_tasks(*, user: Any, limit: int = 50, today: dt.date | None = None) -
             .values_list("activity_id", flat=True)[:limit])
     ids = list(rows)
     # The list shows subjects, due dates, status and kind: the owner and the fields calendars leave out
-    # stay unloaded (a third of the time; the query-count tests catch a page that reads them anyway).
+    # stay unloaded (a fifth of its time; the query-count tests catch a page that reads them anyway).
     found = {a.pk: a for a in Activity.objects.visible_to(user).filter(pk__in=ids).defer(*CALENDAR_DEFERRED)
              .select_related("kind")}
     tasks = [found[pk] for pk in ids if pk in found]
