@@ -29,6 +29,7 @@ from rapport.core.errors import PossibleDuplicate, StaleVersion
 from rapport.core.models import Action, Team, User
 from rapport.core.registry import linkables
 from rapport.core.selectors import team_list, user_choices, user_list
+from rapport.core.text import int_or_none
 from rapport.directory import services as directory_services
 from rapport.directory.selectors import account_choices
 
@@ -386,7 +387,7 @@ def activity_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     activity = selectors.activity_get(user=request.user, public_id=public_id, action=Action.DELETE)
     try:
         services.activity_delete(actor=request.user, activity=activity,
-                                 version=_int_or_none(request.POST.get("version")))
+                                 version=int_or_none(request.POST.get("version")))
     except StaleVersion as exc:
         messages.error(request, str(exc))
         return redirect("activity_detail", public_id=public_id)
@@ -415,7 +416,7 @@ def activity_status(request: HttpRequest, public_id: str) -> HttpResponse:
         return HttpResponse(_("Unknown status."), status=400)
     try:
         services.activity_update(actor=request.user, activity=activity, data={"status": status},
-                                 version=_int_or_none(request.POST.get("version")))
+                                 version=int_or_none(request.POST.get("version")))
     except StaleVersion as exc:
         messages.error(request, str(exc))
     else:
@@ -442,7 +443,7 @@ def activity_move(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         occurrence = _occurrence_start(request.POST.get("occurrence"))
         starts_at = _moved_start(request, activity, occurrence)
-        version = _int_or_none(request.POST.get("version"))
+        version = int_or_none(request.POST.get("version"))
         if occurrence is not None:
             services.occurrence_move(actor=request.user, activity=activity, original_start=occurrence,
                                      starts_at=starts_at, ends_at=None, version=version)
@@ -483,18 +484,13 @@ def activity_occurrence(request: HttpRequest, public_id: str) -> HttpResponse:
         if occurrence is None:
             raise ValidationError({"occurrence": [_("Choose an occurrence.")]})
         services.occurrence_skip(actor=request.user, activity=activity, original_start=occurrence,
-                                 version=_int_or_none(request.POST.get("version")))
+                                 version=int_or_none(request.POST.get("version")))
         messages.success(request, _("That occurrence was skipped; the others stay."))
     except (StaleVersion, ValidationError) as exc:
         messages.error(request, _error_text(exc) if isinstance(exc, ValidationError) else str(exc))
     return redirect("activity_detail", public_id=public_id)
 
 
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 # --- Panels on record pages: activities and notes ---------------------------------------------------
@@ -582,7 +578,7 @@ def note_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     note = selectors.note_get(user=request.user, public_id=public_id)
     about = selectors.note_about_record(user=request.user, note=note)
     try:
-        services.note_delete(actor=request.user, note=note, version=_int_or_none(request.POST.get("version")))
+        services.note_delete(actor=request.user, note=note, version=int_or_none(request.POST.get("version")))
     except StaleVersion as exc:
         messages.error(request, str(exc))
     else:

@@ -34,3 +34,11 @@ def website_domain(url: str) -> str:
     except ValueError:  # not a URL at all ("http://[::1"): validation will say so, naming the field
         return ""
     return host[4:] if host.startswith("www.") else host
+
+
+def int_or_none(value: str | None) -> int | None:
+    """A whole number posted by a form (a record's version, say), or None when absent or not a number."""
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None

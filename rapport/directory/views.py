@@ -26,6 +26,7 @@ from rapport.core.errors import PossibleDuplicate, StaleVersion
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
 from rapport.core.selectors import user_choices
+from rapport.core.text import int_or_none
 from rapport.directory import selectors, services
 from rapport.directory.filters import ACCOUNT_ORDERINGS, CONTACT_ORDERINGS, LIST_PARAMS
 from rapport.directory.forms import AccountForm, AddressFormSet, ContactForm
@@ -225,7 +226,7 @@ def record_form(request: HttpRequest, public_id: str | None = None, *, pages: Di
 def record_delete(request: HttpRequest, public_id: str, *, pages: DirectoryPages) -> HttpResponse:
     record = pages.get_selector(user=request.user, public_id=public_id, action=Action.DELETE)
     try:
-        pages.delete(actor=request.user, **{pages.name: record}, version=_int_or_none(request.POST.get("version")))
+        pages.delete(actor=request.user, **{pages.name: record}, version=int_or_none(request.POST.get("version")))
     except StaleVersion as exc:
         messages.error(request, str(exc))
         return redirect(f"{pages.name}_detail", public_id=public_id)
@@ -256,10 +257,3 @@ def account_lookup(request: HttpRequest) -> HttpResponse:
         current = selectors.account_choices(user=request.user).filter(public_id=selected).first()
     return render(request, "directory/_account_options.html",
                   {"options": options, "current": current, "selected": selected, "query": query})
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
