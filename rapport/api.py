@@ -8,6 +8,7 @@ from rapport.activities.api import router as activities_router
 from rapport.core.api import router as core_router
 from rapport.core.apitools import API_AUTH, install_error_handlers
 from rapport.directory.api import router as directory_router
+from rapport.sales.api import router as sales_router
 
 api = NinjaAPI(
     title="Rapport API",
@@ -23,3 +24,4 @@ install_error_handlers(api)
 api.add_router("/", core_router)
 api.add_router("/", directory_router)
 api.add_router("/", activities_router)
+api.add_router("/", sales_router)

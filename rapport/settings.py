@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "rapport.core",
     "rapport.directory",
     "rapport.activities",
+    "rapport.sales",
 ]
 
 MIDDLEWARE = [
@@ -194,3 +195,5 @@ LOGGING = {
 }
 
 RAPPORT_DEMO_PASSWORD = env_str("RAPPORT_DEMO_PASSWORD", "rapport-demo")
+# The currency new opportunities and orders start in (an ISO 4217 code).
+RAPPORT_DEFAULT_CURRENCY = env_str("RAPPORT_DEFAULT_CURRENCY", "EUR").upper()

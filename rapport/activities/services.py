@@ -187,6 +187,20 @@ def activity_create(
     return activity
 
 
+def activity_links_copy(*, source: Any, targets: Sequence[Any]) -> int:
+    """Make every activity regarding `source` regard `targets` too (a converted lead's history
+    follows it to the account, contact and deal it became); the number of links added."""
+    links = ActivityLink.objects.filter(record_type=source.record_type, record_id=source.pk)
+    activity_ids = list(links.values_list("activity_id", flat=True))
+    have = set(ActivityLink.objects.filter(activity_id__in=activity_ids).values_list(
+        "activity_id", "record_type", "record_id"))
+    new = [ActivityLink(activity_id=activity_id, record_type=target.record_type, record_id=target.pk)
+           for activity_id in activity_ids for target in targets
+           if (activity_id, target.record_type, target.pk) not in have]
+    ActivityLink.objects.bulk_create(new)
+    return len(new)
+
+
 @transaction.atomic
 def activity_update(
     *, actor: Any, activity: Activity, data: dict[str, Any], version: int | None,

@@ -212,6 +212,16 @@ class HistoryEntry(models.Model):
         return f"{self.kind} {self.content_type.model}#{self.object_id}"
 
 
+class NumberSequence(models.Model):
+    """A counter for the numbers people say on the phone (ORD-10042, SUP-1042): one row per series."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_value}"
+
+
 class BusinessRecord(PublicIdModel):
     """Base of every business record: owner and visibility, timestamps, version, soft delete.
 

@@ -89,3 +89,27 @@ def user_link(name: str, request: Any, user: Any) -> str | None:
     """One registered link of the user; None if no app registered it, or it is off."""
     resolver = _USER_LINKS.get(name)
     return resolver(request, user) if resolver is not None else None
+
+
+@dataclass(frozen=True)
+class RecordPanel:
+    """A section of a record's page that another app fills (an account's opportunities, its orders),
+    loaded after the page by htmx from `url_name`, which takes the record's ref."""
+
+    url_name: str
+    label: str
+    order: int
+
+
+_RECORD_PANELS: dict[str, list[RecordPanel]] = {}
+
+
+def register_record_panel(record_type: str, url_name: str, label: str, *, order: int) -> None:
+    panels = _RECORD_PANELS.setdefault(record_type, [])
+    if all(panel.url_name != url_name for panel in panels):
+        panels.append(RecordPanel(url_name=url_name, label=label, order=order))
+        panels.sort(key=lambda panel: panel.order)
+
+
+def record_panels(record_type: str) -> list[RecordPanel]:
+    return list(_RECORD_PANELS.get(record_type, []))

@@ -14,11 +14,22 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.core.access import access_for, forget_access
-from rapport.core.models import Action, ApiToken, LoginFailure, Role, RolePermission, Scope, Team, User
+from rapport.core.models import (
+    Action,
+    ApiToken,
+    LoginFailure,
+    NumberSequence,
+    Role,
+    RolePermission,
+    Scope,
+    Team,
+    User,
+)
 from rapport.core.registry import record_types
 
 TOKEN_PREFIX = "rap_"
@@ -299,3 +310,14 @@ def role_save(
         for (record_type, action), scope in sorted(overrides.items())
     )
     return target
+
+
+def next_number(series: str, *, start: int = 1000) -> int:
+    """The next number of a series (orders, support items), never handed out twice.
+
+    Call inside the transaction that stores the number: the increment locks the row until it ends,
+    so concurrent callers wait, and a rollback gives the number back.
+    """
+    NumberSequence.objects.get_or_create(name=series, defaults={"last_value": start})
+    NumberSequence.objects.filter(name=series).update(last_value=F("last_value") + 1)
+    return NumberSequence.objects.values_list("last_value", flat=True).get(name=series)

@@ -47,7 +47,7 @@ class DirectoryFilter:
 
 
 
-def _values(params: Any, name: str) -> list[str]:
+def param_values(params: Any, name: str) -> list[str]:
     if hasattr(params, "getlist"):
         return [v for v in params.getlist(name) if v != ""]
     value = params.get(name)
@@ -64,20 +64,20 @@ def parse_filter(params: Any, *, allowed: set[str]) -> DirectoryFilter:
             {name: [_("Unknown filter; use one of: %s.") % ", ".join(sorted(allowed))] for name in unknown}
         )
     result = DirectoryFilter()
-    q = " ".join(_values(params, "q")).strip()
+    q = " ".join(param_values(params, "q")).strip()
     if len(q) > MAX_QUERY:
         raise ValidationError({"q": [_("Search for at most %d characters.") % MAX_QUERY]})
     result.q = q
-    owners = _values(params, "owner")
+    owners = param_values(params, "owner")
     result.owner = owners[0] if owners else ""
-    stages = _values(params, "stage")
+    stages = param_values(params, "stage")
     if stages:
         if stages[0] not in RelationshipStage.values:
             raise ValidationError({"stage": [_("Use one of: %s.") % ", ".join(RelationshipStage.values)]})
         result.stage = stages[0]
-    accounts = _values(params, "account")
+    accounts = param_values(params, "account")
     result.account = accounts[0] if accounts else ""
-    attrs = _values(params, "attr")
+    attrs = param_values(params, "attr")
     if len(attrs) > MAX_ATTRIBUTE_FILTERS:
         raise ValidationError({"attr": [_("Combine at most %d attribute filters.") % MAX_ATTRIBUTE_FILTERS]})
     for raw in attrs:
@@ -88,7 +88,7 @@ def parse_filter(params: Any, *, allowed: set[str]) -> DirectoryFilter:
     return result
 
 
-def _owner_q(value: str, user: Any) -> Q:
+def owner_q(value: str, user: Any) -> Q:
     from rapport.core.models import User
 
     if value == "me":
@@ -99,7 +99,7 @@ def _owner_q(value: str, user: Any) -> Q:
     return Q(owner_id=owner_id)
 
 
-def _prefix_q(field_name: str, text: str) -> Q:
+def prefix_q(field_name: str, text: str) -> Q:
     key = fold(text)
     return Q(**{f"{field_name}__gte": key, f"{field_name}__lt": prefix_upper_bound(key)})
 
@@ -133,9 +133,9 @@ def apply_account_filter(qs: QuerySet, flt: DirectoryFilter, *, user: Any) -> Qu
         elif _DOMAIN.match(text):
             qs = qs.filter(website_key=website_domain(text))
         else:
-            qs = qs.filter(_prefix_q("name_key", text))
+            qs = qs.filter(prefix_q("name_key", text))
     if flt.owner:
-        qs = qs.filter(_owner_q(flt.owner, user))
+        qs = qs.filter(owner_q(flt.owner, user))
     if flt.stage:
         qs = qs.filter(stage=flt.stage)
     for key, value in flt.attrs:
@@ -152,12 +152,12 @@ def apply_contact_filter(qs: QuerySet, flt: DirectoryFilter, *, user: Any) -> Qu
         else:
             # "Berg, Anna" (as the list shows names) finds Berg, Anna: the sort key is "last first".
             words = flt.q.replace(",", " ").split()
-            condition = _prefix_q("name_key", " ".join(words))
+            condition = prefix_q("name_key", " ".join(words))
             if len(words) > 1:  # "Anna Berg" finds Berg, Anna too
-                condition |= _prefix_q("name_key", " ".join([words[-1], *words[:-1]]))
+                condition |= prefix_q("name_key", " ".join([words[-1], *words[:-1]]))
             qs = qs.filter(condition)
     if flt.owner:
-        qs = qs.filter(_owner_q(flt.owner, user))
+        qs = qs.filter(owner_q(flt.owner, user))
     if flt.account:
         account_id = Account.objects.visible_to(user).filter(public_id=flt.account).values_list("id", flat=True).first()
         if account_id is None:

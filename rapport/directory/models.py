@@ -185,3 +185,23 @@ class Attribute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
+
+
+class StageChange(models.Model):
+    """An account entering a relationship stage: the record of the cycle over time, for reports."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=10, choices=RelationshipStage.choices, blank=True)
+    to_stage = models.CharField(max_length=10, choices=RelationshipStage.choices, blank=True)
+    changed_on = models.DateField()
+    changed_by = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["changed_on", "id"]
+        indexes = [
+            models.Index(fields=["changed_on", "to_stage"], name="stage_change_day_idx"),
+            models.Index(fields=["account", "changed_on"], name="stage_change_account_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.from_stage or '-'} → {self.to_stage or '-'} on {self.changed_on}"

@@ -47,3 +47,28 @@ def parse_attribute_filter(raw: str) -> tuple[str, str] | None:
             if key and value and len(key) <= MAX_KEY and len(value) <= MAX_VALUE:
                 return key, value
     return None
+
+
+def _pair_pattern(key: str) -> re.Pattern[str]:
+    return re.compile(rf"""(?<![\w.=-]){re.escape(key)}=(?:"[^"]{{0,200}}"|[^\s,;"]{{1,200}})""", re.IGNORECASE)
+
+
+def set_attribute(remarks: str, key: str, value: str) -> str:
+    """The remarks with `key=value` written in: in place of the key's pairs, or added on a line of its own.
+    An empty value takes the key's pairs out."""
+    pattern = _pair_pattern(key)
+    remarks = remarks or ""
+    if not value:
+        cleaned = pattern.sub("", remarks)
+        return "\n".join(" ".join(line.split()) for line in cleaned.splitlines()).strip()
+    pair = f"{key}={value}" if re.fullmatch(r"[^\s,;\"]+", value) else f'{key}="{value}"'
+    if pattern.search(remarks):
+        first = True
+
+        def replace(_match: re.Match[str]) -> str:
+            nonlocal first
+            keep, first = first, False
+            return pair if keep else ""
+
+        return pattern.sub(replace, remarks)
+    return f"{remarks.rstrip()}\n{pair}" if remarks.strip() else pair

@@ -14,8 +14,8 @@ from rapport.core.errors import PossibleDuplicate
 from rapport.core.models import Action
 from rapport.core.records import record_create, record_delete, record_restore, record_update
 from rapport.core.text import website_domain
-from rapport.directory.models import Account, Address, Attribute, Contact
-from rapport.directory.remarks import parse_attributes
+from rapport.directory.models import Account, Address, Attribute, Contact, RelationshipStage, StageChange
+from rapport.directory.remarks import parse_attributes, set_attribute
 from rapport.directory.selectors import possible_account_duplicates, possible_contact_duplicates
 
 ADDRESS_FIELDS = ("kind", "street", "postal_code", "city", "region", "country")
@@ -112,6 +112,43 @@ def _check_parent(*, account: Account | None, parent: Account | None) -> None:
         seen += 1
 
 
+STAGE_KEY = "stage"
+
+
+def _stage_in_step(data: dict[str, Any], account: Account | None) -> None:
+    """Keep the relationship stage and the remarks' `stage=` attribute saying the same, in place.
+
+    A stage chosen in the stage field wins and is written into the remarks; otherwise a
+    `stage=mature` newly written in the remarks sets the stage.
+    """
+    old_stage = account.stage if account is not None else ""
+    old_remarks = account.remarks if account is not None else ""
+    stage = data.get("stage", old_stage) or ""
+    remarks = data.get("remarks", old_remarks) or ""
+    written = parse_attributes(remarks).get(STAGE_KEY)
+    stage_chosen = "stage" in data and stage != old_stage
+    if not stage_chosen and written is not None and written != parse_attributes(old_remarks).get(STAGE_KEY):
+        if written not in RelationshipStage.values:
+            raise ValidationError({"remarks": [
+                _("stage=%(value)s is not a relationship stage; use one of: %(stages)s.")
+                % {"value": written, "stages": ", ".join(RelationshipStage.values)}]})
+        stage = written
+    if written != (stage or None):
+        remarks = set_attribute(remarks, STAGE_KEY, stage)
+    if stage != old_stage or "stage" in data:
+        data["stage"] = stage
+    if remarks != old_remarks or "remarks" in data:
+        data["remarks"] = remarks
+    if stage != old_stage:
+        data["stage_changed_on"] = timezone.localdate()
+
+
+def _record_stage_change(*, actor: Any, account: Account, from_stage: str) -> None:
+    if account.stage != from_stage:
+        StageChange.objects.create(account=account, from_stage=from_stage, to_stage=account.stage,
+                                   changed_on=account.stage_changed_on or timezone.localdate(), changed_by=actor)
+
+
 @transaction.atomic
 def account_create(
     *, actor: Any, data: dict[str, Any], addresses: list[dict[str, Any]] | None = None,
@@ -126,9 +163,9 @@ def account_create(
         if duplicates:
             raise PossibleDuplicate(duplicates)
     data = dict(data)
-    if data.get("stage"):
-        data["stage_changed_on"] = timezone.localdate()
+    _stage_in_step(data, None)
     account = record_create(Account, actor=actor, data=data)
+    _record_stage_change(actor=actor, account=account, from_stage="")
     _sync_attributes(record=account)
     _save_addresses(record=account, rows=_address_rows(record=account, addresses=addresses or []))
     return account
@@ -139,13 +176,16 @@ def account_update(
     *, actor: Any, account: Account, data: dict[str, Any], version: int | None,
     addresses: list[dict[str, Any]] | None = None,
 ) -> Account:
-    """Change an account if `version` is current. A new relationship stage records the day it changed."""
+    """Change an account if `version` is current. A new relationship stage records the day it changed,
+    and the stage and the remarks' `stage=` attribute stay in step."""
     data = dict(data)
     if "parent" in data:
         _check_parent(account=account, parent=data["parent"])
-    if "stage" in data and data["stage"] != account.stage:
-        data["stage_changed_on"] = timezone.localdate()
-    return _update_with_addresses(account, actor=actor, data=data, version=version, addresses=addresses)
+    from_stage = account.stage
+    _stage_in_step(data, account)
+    account = _update_with_addresses(account, actor=actor, data=data, version=version, addresses=addresses)
+    _record_stage_change(actor=actor, account=account, from_stage=from_stage)
+    return account
 
 
 @transaction.atomic

@@ -23,12 +23,13 @@ from django.views.decorators.http import require_POST
 
 from rapport.core.access import can, record_visible
 from rapport.core.errors import PossibleDuplicate, StaleVersion
+from rapport.core.listing import filter_params, sort_links
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
 from rapport.core.selectors import user_choices
 from rapport.core.text import int_or_none
 from rapport.directory import selectors, services
-from rapport.directory.filters import ACCOUNT_ORDERINGS, CONTACT_ORDERINGS, LIST_PARAMS
+from rapport.directory.filters import ACCOUNT_ORDERINGS, CONTACT_ORDERINGS
 from rapport.directory.forms import AccountForm, AddressFormSet, ContactForm
 from rapport.directory.models import Account, Address, Contact, RelationshipStage
 
@@ -70,24 +71,12 @@ CONTACT_PAGES = DirectoryPages(
 )
 
 
-def _filter_params(request: HttpRequest) -> QueryDict:
-    """The query string without paging and empty values: what the filters see."""
-    params = request.GET.copy()
-    for name in list(params.keys()):
-        values = [v for v in params.getlist(name) if v.strip()]
-        if name in LIST_PARAMS or name == "part" or not values:
-            params.pop(name)
-        else:
-            params.setlist(name, values)
-    return params
-
-
 @login_required
 def record_list(request: HttpRequest, *, pages: DirectoryPages) -> HttpResponse:
     """A filtered, sorted, keyset-paged list. With htmx, only the results are re-rendered."""
     if not can(request.user, pages.name, Action.READ):
         raise PermissionDenied
-    params = _filter_params(request)
+    params = filter_params(request)
     if request.GET.get("part") == "count":
         return _record_count(request, pages=pages, params=params)
     error = None
@@ -115,7 +104,7 @@ def record_list(request: HttpRequest, *, pages: DirectoryPages) -> HttpResponse:
         "params": params,
         "ordering": ordering_raw,
         "base_query": base_query,
-        "sort_links": _sort_links(base_query, ordering_raw, pages.orderings),
+        "sort_links": sort_links(base_query, ordering_raw, pages.orderings),
         "owners": user_choices(user=request.user),
         # Row links are built from one prefix rather than one reverse() per row.
         "detail_prefix": reverse(f"{pages.name}_list"),
@@ -135,21 +124,6 @@ def _record_count(request: HttpRequest, *, pages: DirectoryPages, params: QueryD
     except ValidationError:
         return HttpResponse("", status=400)
     return render(request, "directory/_count.html", {"total": total, "more": more})
-
-
-def _sort_links(base_query: str, current: str, orderings: dict[str, str]) -> dict[str, dict[str, str]]:
-    """For each sortable column: the URL that sorts by it and the aria-sort state."""
-    links = {}
-    for name in orderings:
-        ascending = current == name
-        descending = current == f"-{name}"
-        target = f"-{name}" if ascending else name
-        sep = "&" if base_query else ""
-        links[name] = {
-            "url": f"?{base_query}{sep}ordering={target}",
-            "aria": "ascending" if ascending else "descending" if descending else "none",
-        }
-    return links
 
 
 @login_required

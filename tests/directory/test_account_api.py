@@ -32,7 +32,9 @@ def test_create_read_update_delete_restore(api, personas):
     assert body["name"] == "Acme" and body["version"] == 1
     assert body["website"] == "https://acme.test"
     assert body["owner"] == {"id": personas.owner.public_id, "name": personas.owner.display_name}
-    assert body["attributes"] == {"region": "north"}
+    # The stage is written into the remarks, so the two never disagree.
+    assert body["attributes"] == {"region": "north", "stage": "growing"}
+    assert body["remarks"] == "region=north\nstage=growing"
     assert body["addresses"][0]["city"] == "Oslo"
     assert body["stage_changed_on"]
     account_id = body["id"]

@@ -19,11 +19,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture
 def default_roles(transactional_db) -> None:
-    """The job functions and the kinds of activity, which the data migrations made."""
+    """The job functions, the kinds of activity, the pipeline and the workflows, which the data migrations made."""
     migration = importlib.import_module("rapport.core.migrations.0002_default_roles")
     migration.create_roles(apps, None)
     kinds = importlib.import_module("rapport.activities.migrations.0002_default_kinds")
     kinds.create_kinds(apps, None)
+    sales = importlib.import_module("rapport.sales.migrations.0002_keys_default_pipeline_workflows")
+    sales.create_defaults(apps, None)
 
 
 @pytest.fixture

@@ -438,6 +438,11 @@ ROUTES: list[Route] = [
     api("DELETE /api/v1/notes/{note_id}", table(NOTE_AUTHOR, 204), subject="note", writes=True, version=True),
 ]
 
+# The sales area registers its routes in a module of its own (one per part: pages, API).
+from tests.permissions.routes_sales import SALES_ROUTES  # noqa: E402
+
+ROUTES += SALES_ROUTES
+
 REGISTRY: dict[str, Route] = {route.key: route for route in ROUTES}
 assert len(REGISTRY) == len(ROUTES), "a route is registered twice"
 

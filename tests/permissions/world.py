@@ -39,7 +39,21 @@ from rapport.core.access import forget_access
 from rapport.core.models import ApiToken, HistoryEntry, Role, RolePermission, Team, User
 from rapport.core.services import token_create
 from rapport.directory import services as directory
-from rapport.directory.models import Account, Address, Attribute, Contact
+from rapport.directory.models import Account, Address, Attribute, Contact, StageChange
+from rapport.sales import services as sales
+from rapport.sales.models import (
+    Communication,
+    CommunicationType,
+    Lead,
+    Opportunity,
+    OpportunityContact,
+    OpportunityStageChange,
+    Order,
+    OrderLine,
+    Pipeline,
+    PipelineStage,
+    WorkflowDefinition,
+)
 from tests.conftest import Personas, build_personas
 from tests.permissions.rules import VISIBILITIES
 
@@ -125,6 +139,43 @@ def _note(personas: Personas, visibility: str, *, deleted: bool = False) -> Note
     return Note.objects.get(pk=note.pk)
 
 
+def _customer(personas: Personas, label: str) -> Account:
+    """An account everyone sees, for a deal or an order (the subject's own visibility is what is tested)."""
+    return directory.account_create(actor=personas.owner, confirm_duplicate=True,
+                                    data={"name": f"Customer of {label}", "visibility": "everyone"})
+
+
+def _lead(personas: Personas, visibility: str, *, deleted: bool = False) -> Lead:
+    owner = personas.owner
+    lead = sales.lead_create(actor=owner, data={
+        "first_name": "Lee", "last_name": f"Subject lead {visibility}{' gone' if deleted else ''}",
+        "company": f"Lead Co {visibility}", "source": "Fair", "visibility": visibility})
+    if deleted:
+        sales.lead_delete(actor=owner, lead=lead)
+    return Lead.objects.get(pk=lead.pk)
+
+
+def _opportunity(personas: Personas, visibility: str, *, deleted: bool = False) -> Opportunity:
+    owner = personas.owner
+    opportunity = sales.opportunity_create(actor=owner, data={
+        "name": f"Subject deal {visibility}{' gone' if deleted else ''}", "amount": "1000",
+        "account": _customer(personas, f"deal {visibility}{deleted}"), "expected_close_on": dt.date(2027, 1, 15),
+        "visibility": visibility})
+    if deleted:
+        sales.opportunity_delete(actor=owner, opportunity=opportunity)
+    return Opportunity.objects.get(pk=opportunity.pk)
+
+
+def _order(personas: Personas, visibility: str, *, deleted: bool = False) -> Order:
+    owner = personas.owner
+    order = sales.order_create(actor=owner, data={
+        "account": _customer(personas, f"order {visibility}{deleted}"), "ordered_on": dt.date(2026, 11, 2),
+        "visibility": visibility}, lines=[{"product": "Subject widget", "quantity": "2", "unit_price": "50"}])
+    if deleted:
+        sales.order_delete(actor=owner, order=order)
+    return Order.objects.get(pk=order.pk)
+
+
 # Business records owned by `owner`, one per visibility.
 RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {
     "account": _account,
@@ -135,6 +186,12 @@ RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {
     "deleted activity": lambda p, v: _activity(p, v, deleted=True),
     "note": _note,
     "deleted note": lambda p, v: _note(p, v, deleted=True),
+    "lead": _lead,
+    "deleted lead": lambda p, v: _lead(p, v, deleted=True),
+    "opportunity": _opportunity,
+    "deleted opportunity": lambda p, v: _opportunity(p, v, deleted=True),
+    "order": _order,
+    "deleted order": lambda p, v: _order(p, v, deleted=True),
 }
 # Everything else a URL can name.
 OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {
@@ -142,6 +199,9 @@ OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {
     "user": lambda p: p.teammate,
     "team": lambda p: p.owner.team,
     "role": lambda p: Role.objects.get(slug="sales"),
+    # Configuration every user reads and only administrators change.
+    "stage": lambda p: PipelineStage.objects.get(name="Proposal"),
+    "workflow": lambda p: WorkflowDefinition.objects.get(name="Customer Relationship"),
 }
 
 
@@ -243,6 +303,18 @@ class World:
             "activity_exceptions": list(ActivityException.objects.order_by("pk").values()),
             "notes": list(Note.objects.order_by("pk").values()),
             "calendar_feeds": list(CalendarFeed.objects.order_by("pk").values()),
+            "stage_changes": list(StageChange.objects.order_by("pk").values()),
+            "leads": list(Lead.objects.order_by("pk").values()),
+            "opportunities": list(Opportunity.objects.order_by("pk").values()),
+            "opportunity_contacts": list(OpportunityContact.objects.order_by("pk").values()),
+            "opportunity_stage_changes": list(OpportunityStageChange.objects.order_by("pk").values()),
+            "orders": list(Order.objects.order_by("pk").values()),
+            "order_lines": list(OrderLine.objects.order_by("pk").values()),
+            "pipelines": list(Pipeline.objects.order_by("pk").values()),
+            "pipeline_stages": list(PipelineStage.objects.order_by("pk").values()),
+            "workflows": list(WorkflowDefinition.objects.order_by("pk").values()),
+            "communication_types": list(CommunicationType.objects.order_by("pk").values()),
+            "communications": list(Communication.objects.order_by("pk").values()),
             "history": list(HistoryEntry.objects.order_by("pk").values_list("pk", flat=True)),
             "users": list(User.objects.order_by("pk").values(
                 "pk", "public_id", "username", "password", "first_name", "last_name", "email", "time_zone",

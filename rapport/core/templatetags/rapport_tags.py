@@ -10,6 +10,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from rapport.core.access import record_visible
+from rapport.core.registry import RecordPanel, record_panels
 
 register = template.Library()
 
@@ -28,3 +29,9 @@ def options(choices: Iterable[tuple[str, str]], selected: str = "") -> str:
         ((value, mark_safe(" selected") if str(value) == str(selected) else "", label)
          for value, label in choices),
     )
+
+
+@register.simple_tag
+def panels_of(record: Any) -> list[RecordPanel]:
+    """{% panels_of account as panels %}: the sections other apps add to this record's page."""
+    return record_panels(record.record_type)

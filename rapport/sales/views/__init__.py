@@ -1,0 +1,1 @@
+"""The pages of the sales area, one module per part."""
