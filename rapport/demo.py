@@ -1,5 +1,6 @@
-"""The demo company: eight users in their roles, two teams, 50 accounts, 200 contacts, and
-the activities and notes of the weeks around the day it is loaded.
+"""The demo company: eight users in their roles, two teams, 50 accounts, 200 contacts, the
+activities and notes of the weeks around the day it is loaded, leads, opportunities in every
+stage, a year of orders and communications registered under the example workflows.
 
 Loaded only by `rapport demo` (which `make run` calls the first time), never by migrations.
 Records are created through the same services as the pages, so they carry history.
@@ -19,7 +20,9 @@ from rapport.activities.models import ActivityKind
 from rapport.activities.recurrence import local_datetime
 from rapport.core.models import Role, Team, User, Visibility
 from rapport.directory import services as directory
-from rapport.directory.models import RelationshipStage
+from rapport.directory.models import RelationshipStage, StageChange
+from rapport.sales import services as sales
+from rapport.sales.models import CommunicationType, PipelineStage
 
 DEMO_USERS = [
     # username, first, last, role, team
@@ -139,11 +142,12 @@ def load_demo(*, progress: bool = False, seed: int = 42) -> dict[str, int]:
         _progress("accounts", index + 1, total_accounts, progress)
 
     total_contacts = 200
+    contacts = []
     for index in range(total_contacts):
         account = accounts[index % total_accounts]
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         email_local = "".join(ch for ch in f"{first}.{last}".lower() if ch.isascii() and (ch.isalnum() or ch == "."))
-        directory.contact_create(
+        contact = directory.contact_create(
             actor=users["admin"],
             data={
                 "first_name": first, "last_name": last, "title": rng.choice(TITLES), "account": account,
@@ -155,8 +159,10 @@ def load_demo(*, progress: bool = False, seed: int = 42) -> dict[str, int]:
             },
             confirm_duplicate=True,
         )
+        contacts.append(contact)
         _progress("contacts", index + 1, total_contacts, progress)
     counts = _demo_activities(rng, users, accounts, progress=progress)
+    counts.update(_demo_sales(rng, users, accounts, contacts, progress=progress))
     if progress:
         print("Demo company loaded.")
         print(demo_logins())
@@ -224,3 +230,92 @@ def _demo_activities(rng: random.Random, users: dict[str, User], accounts: list,
         activities.note_create(actor=author, about=account, body=rng.choice(NOTE_TEXTS))
         notes += 1
     return {"activities": made, "notes": notes}
+
+
+PRODUCTS = [("Starter licence", "490.00"), ("Team licence", "1890.00"), ("Support hours (10)", "950.00"),
+            ("Training day", "1200.00"), ("Hardware kit", "349.90"), ("Installation", "600.00")]
+DEAL_NAMES = ["Licence renewal", "Expansion", "New site roll-out", "Support contract", "Training package",
+              "Pilot project", "Upgrade"]
+LEAD_SOURCES = ["Trade fair", "Website", "Referral", "Cold call", "Newsletter"]
+
+
+def _demo_sales(rng: random.Random, users: dict[str, User], accounts: list, contacts: list, *,
+                progress: bool) -> dict[str, int]:
+    """Opportunities in every stage of the default pipeline, a year of orders, leads (a few
+    converted) and communications under the example workflows, so that the board, the forecast,
+    the account pages and the relationship cycle have something to show."""
+    admin = users["admin"]
+    today = timezone.localdate()
+    sellers = [users[name] for name in ("sales1", "sales2", "manager")]
+    stages = list(PipelineStage.objects.filter(pipeline__is_default=True).order_by("position"))
+    people = {account.pk: [c for c in contacts if c.account_id == account.pk] for account in accounts}
+    opportunities = 0
+    for index in range(42):
+        account = accounts[(index * 7) % len(accounts)]
+        stage = stages[index % len(stages)]
+        owner = account.owner if account.owner in sellers else rng.choice(sellers)
+        close = today + dt.timedelta(days=rng.randint(-20, 200)) if not stage.is_closed \
+            else today - dt.timedelta(days=rng.randint(1, 80))
+        opportunity = sales.opportunity_create(actor=admin, data={
+            "name": f"{rng.choice(DEAL_NAMES)}: {account.name}", "account": account, "stage": stages[0],
+            "amount": f"{rng.randint(5, 400) * 250}.00", "currency": "EUR" if index % 9 else "USD",
+            "expected_close_on": close, "source": rng.choice(LEAD_SOURCES), "owner": owner,
+            "next_step": "" if stage.is_closed else rng.choice(["Send the offer", "Book a demo", "Call the buyer"]),
+            "visibility": account.visibility,
+        }, contacts=[(c, rng.choice(["Decision maker", "Champion", "User", ""])) for c in people[account.pk][:2]])
+        if stage != stages[0]:
+            reason = {"won": "Best price and support", "lost": "Chose a competitor"}.get(stage.outcome, "")
+            sales.opportunity_update(actor=admin, opportunity=opportunity, version=opportunity.version,
+                                     data={"stage": stage, "outcome_reason": reason})
+        opportunities += 1
+    _progress("deals", 1, 1, progress)
+
+    orders = 0
+    for index in range(120):
+        account = accounts[(index * 3) % len(accounts)]
+        lines = [{"product": product, "quantity": str(rng.randint(1, 5)), "unit_price": price}
+                 for product, price in rng.sample(PRODUCTS, rng.randint(1, 3))]
+        ordered_on = today - dt.timedelta(days=rng.randint(0, 364))
+        status = "fulfilled" if ordered_on < today - dt.timedelta(days=14) else "open"
+        if index % 17 == 0:
+            status = "cancelled"
+        sales.order_create(actor=admin, data={
+            "account": account, "ordered_on": ordered_on, "status": status, "owner": account.owner,
+            "visibility": account.visibility}, lines=lines)
+        orders += 1
+    _progress("orders", 1, 1, progress)
+
+    leads = 0
+    for index in range(12):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        company = f"{rng.choice(['Nova', 'Brightline', 'Kestrel', 'Polaris', 'Tidewater'])} {SUFFIXES[index % 10]}"
+        lead = sales.lead_create(actor=admin, data={
+            "first_name": first, "last_name": last, "company": company, "title": rng.choice(TITLES),
+            "email": f"contact{index}@lead{index}.example", "source": rng.choice(LEAD_SOURCES),
+            "status": ["new", "contacted", "qualified", "unqualified"][index % 4],
+            "owner": rng.choice(sellers)})
+        if index in (2, 6):
+            sales.lead_convert(actor=admin, lead=lead, version=lead.version,
+                               opportunity_data={"amount": "12000.00", "expected_close_on": today
+                                                 + dt.timedelta(days=60)})
+        leads += 1
+
+    branches = list(CommunicationType.objects.filter(parent__isnull=False, workflow__is_active=True))
+    communications = 0
+    for index, account in enumerate(accounts[:15]):
+        contact = people[account.pk][0] if people[account.pk] else None
+        for offset in range(2):
+            day = today - dt.timedelta(days=rng.randint(1, 120))
+            start = local_datetime(day, dt.time(10, 0), "Europe/Berlin")
+            sales.communication_register(
+                actor=admin, account=account, contact=contact, communication_type=branches[(index + offset)
+                                                                                           % len(branches)],
+                data={"activity_type": "event", "starts_at": start, "ends_at": start + dt.timedelta(hours=1),
+                      "status": "completed", "owner": account.owner, "visibility": account.visibility})
+            communications += 1
+
+    # The accounts' stages were all set today; spread them over the past year, as a real history would be.
+    for change in StageChange.objects.filter(account__in=accounts):
+        change.changed_on = today - dt.timedelta(days=rng.randint(0, 360))
+        change.save(update_fields=["changed_on"])
+    return {"opportunities": opportunities, "orders": orders, "leads": leads, "communications": communications}

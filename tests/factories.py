@@ -1,9 +1,12 @@
-"""Factories for every test: users in roles and teams, accounts, contacts, activities, notes."""
+"""Factories for every test: users in roles and teams, accounts, contacts, activities, notes, deals,
+orders and leads."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from functools import cache
+from typing import Any
 
 import factory
 from django.contrib.auth.hashers import make_password
@@ -163,3 +166,43 @@ class NoteFactory(DjangoModelFactory):
     def _build(cls, model_class, *args, **kwargs):
         about = kwargs.pop("about")
         return model_class(*args, about_type=about.record_type, about_id=about.pk, **kwargs)
+
+
+def default_stage(name: str = "Prospecting") -> Any:
+    from rapport.sales.models import PipelineStage
+
+    return PipelineStage.objects.get(pipeline__is_default=True, name=name)
+
+
+class OpportunityFactory(RecordFactory):
+    """A deal in the default pipeline's first stage (saved directly: no stage-change row, no history)."""
+
+    class Meta:
+        model = "sales.Opportunity"
+
+    name = factory.Sequence(lambda n: f"Deal {n:05d}")
+    account = factory.SubFactory(AccountFactory)
+    stage = factory.LazyFunction(default_stage)
+    amount = Decimal("1000.00")
+    currency = "EUR"
+    probability = 10
+
+
+class OrderFactory(RecordFactory):
+    class Meta:
+        model = "sales.Order"
+
+    account = factory.SubFactory(AccountFactory)
+    number = factory.Sequence(lambda n: f"T-{n:06d}")
+    ordered_on = factory.LazyFunction(lambda: dt.date.today())
+    amount = Decimal("100.00")
+    currency = "EUR"
+
+
+class LeadFactory(RecordFactory):
+    class Meta:
+        model = "sales.Lead"
+
+    first_name = "Lee"
+    last_name = factory.Sequence(lambda n: f"Prospect{n:05d}")
+    company = factory.Sequence(lambda n: f"Prospect Co {n:05d}")

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rapport.activities.models import ActivityKind
 from rapport.activities.services import activity_create, activity_links_copy
 from rapport.core.access import access_for, require
 from rapport.core.errors import StaleVersion
@@ -561,6 +562,9 @@ def communication_register(
                                            % {"contact": contact, "account": account}]})
     data = dict(data)
     data.setdefault("subject", f"{communication_type.workflow}: {communication_type_path(communication_type)}")
+    if data.get("kind") is None:
+        # Most communications are meetings or calls; a client that names none gets a meeting.
+        data["kind"] = ActivityKind.objects.filter(key="meeting").first() or ActivityKind.objects.first()
     regarding: list[Any] = [account, *([contact] if contact is not None else [])]
     activity = activity_create(actor=actor, data=data, regarding=regarding,
                                attendees=[contact] if contact is not None else [])
