@@ -14,7 +14,6 @@ from rapport.core.models import BusinessRecord, PublicIdModel
 from rapport.core.text import fold
 from rapport.sales.currencies import default_currency
 
-AMOUNT = {"max_digits": 14, "decimal_places": 2}
 NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 
@@ -136,7 +135,8 @@ class Opportunity(BusinessRecord):
                                 related_name="opportunities")
     stage = models.ForeignKey(PipelineStage, verbose_name=_("stage"), on_delete=models.PROTECT,
                               related_name="opportunities")
-    amount = models.DecimalField(_("amount"), default=Decimal("0"), validators=NOT_NEGATIVE, **AMOUNT)
+    amount = models.DecimalField(_("amount"), default=Decimal("0"), validators=NOT_NEGATIVE, max_digits=14,
+                                 decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default=default_currency)
     probability = models.PositiveSmallIntegerField(_("probability (%)"), default=10, validators=PERCENT)
     expected_close_on = models.DateField(_("expected close date"), null=True, blank=True)
@@ -231,7 +231,7 @@ class Order(BusinessRecord):
                                     on_delete=models.SET_NULL, related_name="orders")
     number = models.CharField(_("number"), max_length=40, unique=True)
     ordered_on = models.DateField(_("order date"))
-    amount = models.DecimalField(_("amount"), validators=NOT_NEGATIVE, **AMOUNT)
+    amount = models.DecimalField(_("amount"), validators=NOT_NEGATIVE, max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default=default_currency)
     status = models.CharField(_("status"), max_length=9, choices=OrderStatus.choices, default=OrderStatus.OPEN)
     description = models.TextField(_("description"), max_length=10000, blank=True)
@@ -262,8 +262,8 @@ class OrderLine(models.Model):
     position = models.PositiveIntegerField(default=0)
     product = models.CharField(_("product"), max_length=200)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, validators=NOT_NEGATIVE)
-    unit_price = models.DecimalField(_("unit price"), validators=NOT_NEGATIVE, **AMOUNT)
-    amount = models.DecimalField(_("line amount"), validators=NOT_NEGATIVE, **AMOUNT)
+    unit_price = models.DecimalField(_("unit price"), validators=NOT_NEGATIVE, max_digits=14, decimal_places=2)
+    amount = models.DecimalField(_("line amount"), validators=NOT_NEGATIVE, max_digits=14, decimal_places=2)
 
     class Meta:
         ordering = ["position", "id"]

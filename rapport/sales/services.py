@@ -574,7 +574,7 @@ def communication_register(
 
 def communication_type_path(node: CommunicationType) -> str:
     """"Meeting → Quarterly review": the branch and its parents, without the workflow."""
-    names = []
+    names: list[str] = []
     current: CommunicationType | None = node
     while current is not None and len(names) < MAX_TREE_DEPTH + 1:
         names.append(current.name)
