@@ -46,6 +46,7 @@ def _machine() -> dict[str, Any]:
 def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
     """Serve with `rapport serve --workers 2` and drive a mixed load over HTTP."""
     from bench.loadgen import run_load, session_cookie
+    from bench.sales_workloads import sales_page_urls
     from rapport.core.models import User
     from rapport.core.services import token_create
     from rapport.directory.models import Account, Contact
@@ -77,6 +78,7 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
         nonce = f"{time.time_ns():x}"  # a reused data set holds the contacts of earlier runs
 
         routes = _activity_routes()
+        sales_urls = list(sales_page_urls().values())
         calendar_urls = [f"{routes['calendar']}?view=month&date={day}" for day in ("2026-11-01", "2026-10-01")] \
             if "calendar" in routes else []
         home_url = routes.get("my_home")
@@ -84,6 +86,8 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
 
         def pick(rng: random.Random) -> tuple[str, str, bytes | None, dict[str, str]]:
             roll = rng.random()
+            if roll < 0.10 and sales_urls:  # half of the contact lists' share, while the sales pages exist
+                return "GET", rng.choice(sales_urls), None, page_headers
             if roll < 0.20 or (roll < 0.40 and not (calendar_urls and home_url)):
                 query = rng.choice(["", "?owner=me", "?attr=region:north", "?ordering=-updated_at"])
                 return "GET", f"/contacts/{query}", None, page_headers
@@ -117,6 +121,11 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
                          "5% API account list (no dashboard yet)") if calendar_urls and home_url and writes_activities \
             else ("30% contact list pages, 30% account and contact pages, 20% search as you type, "
                   "15% API creates, 5% API account list (no dashboard yet)")
+        if sales_urls:  # the sales pages took 10 points of the contact lists' share
+            share = int(result["mix"].split("%", 1)[0])
+            result["mix"] = result["mix"].replace(
+                f"{share}% contact list pages",
+                f"{share - 10}% contact list pages, 10% sales pages ({', '.join(sales_urls)})", 1)
         result["load_generator"] = f"bench.loadgen (Python http.client, {threads} threads, same machine)"
         result["server"] = "rapport serve: gunicorn, 2 workers x 4 threads"
         return result
@@ -162,16 +171,21 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
+    from bench.sales_workloads import run_sales_all
     from bench.workloads import run_all
-    from rapport.seed import activities_seeded, seed, seed_activities, seed_exists
+    from rapport.seed import activities_seeded, sales_seeded, seed, seed_activities, seed_exists, seed_sales
 
     call_command("migrate", interactive=False, verbosity=0)
     seeded: dict[str, Any] = {"reused": True}
     if not seed_exists(args.size):
         seeded = seed(args.size, progress=True)
-    elif not activities_seeded(args.size):  # a data set seeded before activities joined it
-        seeded = {"reused": True, **seed_activities(args.size, progress=True)}
+    else:
+        if not activities_seeded(args.size):  # a data set seeded before activities joined it
+            seeded.update(seed_activities(args.size, progress=True))
+        if not sales_seeded(args.size):  # ... or before its sales records did
+            seeded.update(seed_sales(args.size, progress=True))
     results = run_all(args.runs, args.size)
+    results += run_sales_all(args.runs, args.size)
     for r in results:
         raw = f"raw {r.raw_p50_ms} ms, x{r.ratio_to_raw}" if r.raw_p50_ms else "no raw"
         print(f"  {r.name:<28} p50 {r.p50_ms:>7} ms  p99 {r.p99_ms:>7} ms  {r.queries:>2} queries  {raw}",

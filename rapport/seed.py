@@ -5,8 +5,11 @@ medium ("CRM-M"): 200 users in 10 teams, 100,000 accounts, 1,000,000 contacts
 50,000 records), remarks with attributes, names with accents and non-Latin
 scripts; 5,000,000 activities over 24 months (a fifth in the future), 500,000
 of them tasks, a quarter linked to accounts and contacts, weekly recurrences
-with moved and skipped occurrences; 200,000 notes. small is a hundredth of
-that, large ten times medium. Orders join the data set as their feature lands.
+with moved and skipped occurrences; 200,000 notes; and the sales records of
+issue 7: 1,000,000 orders (a fifth with lines), 50,000 opportunities across the
+default pipeline with their stage history and people, 20,000 leads, and the
+relationship-stage history of the accounts. small is a hundredth of that,
+large ten times medium.
 
 Rows go in through bulk paths — COPY on PostgreSQL, large executemany
 transactions on SQLite — never one ORM save per row. The same seed always
@@ -19,6 +22,8 @@ import array
 import bisect
 import contextlib
 import datetime as dt
+import itertools
+import math
 import random
 import sys
 import time
@@ -48,17 +53,21 @@ class Size:
     activities: int  # tasks included
     tasks: int
     notes: int
+    orders: int
+    opportunities: int
+    leads: int
 
 
 SIZES = {
     "small": Size("small", users=20, teams=2, accounts=1_000, contacts=10_000, big_account_contacts=500,
-                  heavy_owner_records=500, activities=50_000, tasks=5_000, notes=2_000),
+                  heavy_owner_records=500, activities=50_000, tasks=5_000, notes=2_000, orders=10_000,
+                  opportunities=500, leads=200),
     "medium": Size("medium", users=200, teams=10, accounts=100_000, contacts=1_000_000,
                    big_account_contacts=5_000, heavy_owner_records=50_000, activities=5_000_000, tasks=500_000,
-                   notes=200_000),
+                   notes=200_000, orders=1_000_000, opportunities=50_000, leads=20_000),
     "large": Size("large", users=2_000, teams=100, accounts=1_000_000, contacts=10_000_000,
                   big_account_contacts=50_000, heavy_owner_records=500_000, activities=50_000_000,
-                  tasks=5_000_000, notes=2_000_000),
+                  tasks=5_000_000, notes=2_000_000, orders=10_000_000, opportunities=500_000, leads=200_000),
 }
 
 SEED_PASSWORD = "rapport-bench"
@@ -251,15 +260,17 @@ def seed(size_name: str, *, progress: bool = True, seed_value: int = 20261124) -
     for model in (Account, Contact, Attribute):
         _sync_sequence(model)
     activities = seed_activities(size_name, progress=progress, seed_value=seed_value, analyze=False)
+    sales = seed_sales(size_name, progress=progress, seed_value=seed_value, analyze=False)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     elapsed = time.perf_counter() - started
     summary = {"size": size.name, "users": len(users), "accounts": size.accounts, "contacts": size.contacts,
-               **activities, "seconds": round(elapsed, 1)}
+               **activities, **sales, "seconds": round(elapsed, 1)}
     if progress:
         sys.stderr.write(f"Seeded {size.name}: {size.accounts:,} accounts, {size.contacts:,} contacts, "
-                         f"{activities['activities']:,} activities, {activities['notes']:,} notes "
-                         f"in {elapsed:,.0f} s\n")
+                         f"{activities['activities']:,} activities, {activities['notes']:,} notes, "
+                         f"{sales['orders']:,} orders, {sales['opportunities']:,} opportunities, "
+                         f"{sales['leads']:,} leads in {elapsed:,.0f} s\n")
     return summary
 
 
@@ -491,6 +502,23 @@ class _Times:
         return self.midnight(ordinal) + seconds_of_day - self.offset(ordinal)
 
 
+@contextlib.contextmanager
+def _large_cache() -> Iterator[None]:
+    """On SQLite, a page cache of about 1 GB while loading, so the new indexes' pages stay in memory."""
+    restore = None
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            restore = cursor.fetchone()[0]
+            cursor.execute("PRAGMA cache_size=-1000000")
+    try:
+        yield
+    finally:
+        if restore is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size={int(restore)}")
+
+
 def activities_seeded(size: str) -> bool:
     """Whether the data set already has its activities (a data set seeded before they joined has not)."""
     from rapport.activities.models import Activity
@@ -507,13 +535,7 @@ def seed_activities(size_name: str, *, progress: bool = True, seed_value: int = 
     rng = random.Random(seed_value + 1)  # its own stream: the directory data stay as they were
     started = time.perf_counter()
     times = _Times()
-    pragma_restore = None
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size")
-            pragma_restore = cursor.fetchone()[0]
-            cursor.execute("PRAGMA cache_size=-1000000")  # the new indexes' pages stay in memory while loading
-    try:
+    with _large_cache():
         world = _World.load(size)
         kinds = dict(ActivityKind.objects.values_list("key", "id"))
         maker = _ActivityMaker(size, rng, world, kinds, times, first_id=_next_id(Activity))
@@ -535,10 +557,6 @@ def seed_activities(size_name: str, *, progress: bool = True, seed_value: int = 
         topped = _top_up_calendars(maker, world, times)
         _sync_sequence(Activity)
         notes = _seed_notes(size, rng, world, times, progress)
-    finally:
-        if pragma_restore is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size={int(pragma_restore)}")
     if analyze:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -872,3 +890,489 @@ def _seed_notes(size: Size, rng: random.Random, world: _World, times: _Times, pr
     with transaction.atomic():
         _write_rows(Note._meta.db_table, NOTE_COLUMNS, rows(), Progress("notes", size.notes, progress))
     return size.notes
+
+
+# --- Sales: opportunities, leads, account stage history, orders (issue 7) ------------------------------
+#
+# Opportunities spread over the accounts (Megacorp gets 0.5%), 60% open in the default pipeline's
+# open stages (more in the early ones) expecting to close within a year of SEED_NOW, 40% won or lost
+# in the year before it; each has 1-3 stage changes ending in its stage and 0-2 of its account's
+# contacts. Leads take every status; a converted one points to an opportunity, its account and a
+# contact. Accounts with a relationship stage get one or two stage changes in the past year. Orders
+# lie on the 24 months before SEED_NOW in date order, on 40% of the accounts with a long-tailed
+# share each (Megacorp gets 1%), a fifth with 1-3 lines adding up to the order's amount.
+
+SALES_CHUNK = 20_000
+SALES_DAYS = 730
+BIG_ACCOUNT_SHARE = 0.005  # of the opportunities
+BIG_ACCOUNT_ORDERS = 0.01  # of the orders: its orders panel is the long one (10,000 on medium)
+ORDER_NUMBER = "B-{:08d}"  # ORD-<n> is the series services.order_create hands out: the two never meet
+CURRENCY_SHARES = (("EUR", 0.85), ("USD", 0.93), ("GBP", 0.97), ("CHF", 1.0))  # cumulative
+ORDER_PRODUCTS = [("Starter licence", 49_000), ("Team licence", 189_000), ("Support hours (10)", 95_000),
+                  ("Training day", 120_000), ("Hardware kit", 34_990), ("Installation", 60_000),
+                  ("Wartungsvertrag", 250_000), ("Abonnement annuel", 72_000), ("Ersatzteile", 1_250),
+                  ("Консультация", 45_000), ("保守サポート", 88_000)]
+DEAL_NAMES = ["Licence renewal", "Expansion", "New site roll-out", "Support contract", "Training package",
+              "Pilot project", "Upgrade", "Rahmenvertrag", "Renouvellement", "Ampliación", "Продление лицензии",
+              "導入プロジェクト", "Αναβάθμιση"]
+LEAD_SOURCES = ["Trade fair", "Website", "Referral", "Cold call", "Newsletter", "Partner"]
+CONTACT_ROLES = ["Decision maker", "Champion", "Buyer", "Technical contact", "User", ""]
+NEXT_STEPS = ["Send the offer", "Book a demo", "Call the buyer", "Angebot nachfassen", "Envoyer le contrat", ""]
+WON_REASONS = ["Best price and support", "Existing relationship", "Fastest delivery", ""]
+LOST_REASONS = ["Chose a competitor", "No budget", "Project cancelled", "Kein Bedarf mehr", ""]
+LEAD_STATUSES = (("new", 0.35), ("contacted", 0.60), ("qualified", 0.75), ("unqualified", 0.90),
+                 ("converted", 1.0))  # cumulative
+
+OPPORTUNITY_COLUMNS = [
+    "id", "public_id", "owner_id", "visibility", "version", "created_at", "updated_at", "created_by_id",
+    "deleted_at", "name", "account_id", "stage_id", "amount", "currency", "probability", "expected_close_on",
+    "source", "next_step", "outcome_reason", "description", "stage_changed_at", "closed_on", "is_open", "name_key",
+]
+OPPORTUNITY_STAGE_COLUMNS = ["opportunity_id", "from_stage_id", "to_stage_id", "changed_at", "changed_by_id"]
+OPPORTUNITY_CONTACT_COLUMNS = ["opportunity_id", "contact_id", "role"]
+LEAD_COLUMNS = [
+    "public_id", "owner_id", "visibility", "version", "created_at", "updated_at", "created_by_id", "deleted_at",
+    "first_name", "last_name", "company", "title", "email", "phone", "source", "status", "remarks", "account_id",
+    "contact_id", "opportunity_id", "converted_at", "name_key", "email_key",
+]
+ACCOUNT_STAGE_COLUMNS = ["account_id", "from_stage", "to_stage", "changed_on", "changed_by_id"]
+ORDER_COLUMNS = [
+    "id", "public_id", "owner_id", "visibility", "version", "created_at", "updated_at", "created_by_id",
+    "deleted_at", "account_id", "opportunity_id", "number", "ordered_on", "amount", "currency", "status",
+    "description",
+]
+ORDER_LINE_COLUMNS = ["order_id", "position", "product", "quantity", "unit_price", "amount"]
+
+
+def sales_seeded(size: str) -> bool:
+    """Whether the data set has its sales records: the last order the sales step writes exists."""
+    from rapport.sales.models import Order
+
+    return Order.objects.filter(number=ORDER_NUMBER.format(SIZES[size].orders)).exists()
+
+
+def _money(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+@dataclass
+class _SalesWorld:
+    """What the sales records are made from, read back from the database: the bench users, the
+    accounts (owner, visibility, relationship stage, creation day) and their contacts (sorted by
+    account, so an account's contacts are one range found by bisection)."""
+
+    user_ids: list[int]
+    account_ids: Any  # array of account ids
+    account_name: list[str]
+    account_owner: Any  # array of their owners
+    account_visibility: list[str]
+    account_stage: list[str]
+    account_created: Any  # array of creation days (ordinals)
+    big_index: int
+    contact_account: Any  # array of account ids, sorted
+    contact_ids: Any  # array of contact ids, in the same order
+
+    @classmethod
+    def load(cls) -> _SalesWorld:
+        users = list(User.objects.filter(username__regex=r"^bench[0-9]{4}$").order_by("username")
+                     .values_list("id", flat=True))
+        ids, owners, created = array.array("q"), array.array("q"), array.array("q")
+        names: list[str] = []
+        visibility: list[str] = []
+        stages: list[str] = []
+        interned: dict[str, str] = {}
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, name, owner_id, visibility, stage, created_at "  # noqa: S608
+                           f"FROM {Account._meta.db_table} WHERE deleted_at IS NULL ORDER BY id")
+            while rows := cursor.fetchmany(50_000):
+                for account_id, name, owner_id, vis, stage, created_at in rows:
+                    ids.append(account_id)
+                    names.append(name)
+                    owners.append(owner_id)
+                    visibility.append(interned.setdefault(vis, vis))
+                    stages.append(interned.setdefault(stage or "", stage or ""))
+                    day = dt.date.fromisoformat(created_at[:10]) if isinstance(created_at, str) \
+                        else created_at.date()
+                    created.append(day.toordinal())
+        big_id = Account.objects.filter(name=BIG_ACCOUNT).order_by("id").values_list("id", flat=True).first()
+        contact_account, contact_ids = array.array("q"), array.array("q")
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT account_id, id FROM {Contact._meta.db_table} "  # noqa: S608
+                           "WHERE account_id IS NOT NULL AND deleted_at IS NULL ORDER BY account_id, id")
+            while rows := cursor.fetchmany(50_000):
+                for account_id, contact_id in rows:
+                    contact_account.append(account_id)
+                    contact_ids.append(contact_id)
+        return cls(user_ids=users, account_ids=ids, account_name=names, account_owner=owners,
+                   account_visibility=visibility, account_stage=stages, account_created=created,
+                   big_index=bisect.bisect_left(ids, big_id) if big_id is not None else 0,
+                   contact_account=contact_account, contact_ids=contact_ids)
+
+    def contacts_of(self, account_id: int) -> tuple[int, int]:
+        """The range of the account's contacts in contact_ids."""
+        return (bisect.bisect_left(self.contact_account, account_id),
+                bisect.bisect_right(self.contact_account, account_id))
+
+
+class _SalesMaker:
+    """Builds the sales rows; each part is written in chunks, a transaction per COMMIT_EVERY chunks."""
+
+    def __init__(self, size: Size, rng: random.Random, world: _SalesWorld, times: _Times) -> None:
+        self.size, self.rng, self.world, self.times = size, rng, world, times
+        self.now = int(SEED_NOW.timestamp())
+        self.today = SEED_NOW.date().toordinal()
+        self._day_text: dict[int, str] = {}
+        self.counts: dict[str, int] = {}
+
+    # Small helpers ---------------------------------------------------------------------------------
+
+    def pick(self, items: Sequence[Any]) -> Any:
+        return items[int(self.rng.random() * len(items))]
+
+    def day(self, ordinal: int | None) -> str | None:
+        if ordinal is None:
+            return None
+        text = self._day_text.get(ordinal)
+        if text is None:
+            text = self._day_text[ordinal] = dt.date.fromordinal(ordinal).isoformat()
+        return text
+
+    def at(self, ordinal: int, earliest: int = 0) -> int:
+        """A moment in (UTC) office hours on a day, as epoch seconds, not before `earliest` nor after now."""
+        moment = _Times.midnight(ordinal) + 7 * 3600 + int(self.rng.random() * 9 * 3600)
+        return min(max(moment, earliest), self.now)
+
+    def currency(self) -> str:
+        roll = self.rng.random()
+        return next(code for code, share in CURRENCY_SHARES if roll < share)
+
+    def account_index(self) -> int:
+        world = self.world
+        if self.rng.random() < BIG_ACCOUNT_SHARE:
+            return world.big_index
+        return int(self.rng.random() * len(world.account_ids))
+
+    def _write(self, total: int, label: str, progress: bool, tables: Sequence[tuple[str, Sequence[str]]],
+               make: Any) -> None:
+        """Call make(i, buffers) for i in range(total), writing the buffers every SALES_CHUNK rows."""
+        bar = Progress(label, total, progress)
+        quiet = Progress("", 0, False)
+        buffers: list[list[tuple[Any, ...]]] = [[] for _ in tables]
+        chunks = range(0, total, SALES_CHUNK)
+        for group_start in range(0, len(chunks), COMMIT_EVERY):
+            with transaction.atomic():
+                for chunk_start in chunks[group_start:group_start + COMMIT_EVERY]:
+                    count = min(SALES_CHUNK, total - chunk_start)
+                    for i in range(chunk_start, chunk_start + count):
+                        make(i, buffers)
+                    for (table, columns), rows in zip(tables, buffers, strict=True):
+                        if rows:
+                            _write_rows(table, columns, rows, quiet)
+                        rows.clear()
+                    bar.advance(count)
+        if total == 0:
+            bar.advance(0)
+
+    # Opportunities ---------------------------------------------------------------------------------
+
+    def opportunities(self, stages: Sequence[Any], progress: bool) -> tuple[int, Any]:
+        """Write the opportunities with their stage changes and people; their first id and accounts."""
+        from rapport.sales.models import Opportunity, OpportunityContact, OpportunityStageChange
+
+        open_stages = [s for s in stages if s.outcome == "open"]
+        won = [s for s in stages if s.outcome == "won"]
+        lost = [s for s in stages if s.outcome == "lost"]
+        if not open_stages:
+            raise RuntimeError("The default pipeline has no open stage to seed opportunities into.")
+        # Earlier stages hold more deals: weights n, n-1, ..., 1.
+        open_cum = list(itertools.accumulate(range(len(open_stages), 0, -1)))
+        world, t, rng = self.world, self.times, self.rng
+        r = rng.random
+        first_id = _next_id(Opportunity)
+        accounts = array.array("q")
+        counts = {"opportunities": 0, "open_opportunities": 0, "opportunity_stage_changes": 0,
+                  "opportunity_contacts": 0}
+
+        def make(i: int, buffers: list[list[tuple[Any, ...]]]) -> None:
+            opportunities, changes, people = buffers
+            opportunity_id = first_id + i
+            index = self.account_index()
+            account_id = world.account_ids[index]
+            accounts.append(account_id)
+            owner = world.account_owner[index] if r() < 0.8 else self.pick(world.user_ids)
+            account_created = world.account_created[index]
+            closed = r() >= 0.6 and bool(won or lost)
+            if not closed:
+                stage = open_stages[bisect.bisect_right(open_cum, r() * open_cum[-1])]
+                expected = self.today + 1 + int(r() * 365)
+                created_day = max(account_created, self.today - int(r() * 365))
+                created = self.at(created_day)
+                changed = created + int(r() * (self.now - created))
+                closed_on = None
+                earlier = [s for s in open_stages if s.position < stage.position]
+                counts["open_opportunities"] += 1
+            else:
+                stage = self.pick(won) if won and (not lost or r() < 0.45) else self.pick(lost)
+                closed_day = self.today - 1 - int(r() * 365)
+                created_day = max(account_created, closed_day - 7 - int(r() * 180))
+                closed_day = min(max(closed_day, created_day), self.today)
+                created = self.at(created_day)
+                changed = self.at(closed_day, earliest=created)
+                closed_on = closed_day
+                expected = closed_day + int(r() * 61) - 30
+                earlier = open_stages
+            # 1-3 stage changes ending in the current stage; a closed deal passed an open stage first.
+            wanted = int(r() * 3)
+            if closed_on is not None:
+                wanted = max(wanted, 1)
+            path = [*sorted(rng.sample(earlier, min(wanted, len(earlier))), key=lambda s: s.position), stage]
+            if len(path) == 1:
+                changed = created
+            moments = [created, *sorted(created + int(r() * (changed - created)) for _ in path[1:-1])]
+            if len(path) > 1:
+                moments.append(changed)
+            previous = None
+            for step, moment in zip(path, moments, strict=True):
+                changes.append((opportunity_id, previous, step.pk, t.text(moment), owner))
+                previous = step.pk
+            counts["opportunity_stage_changes"] += len(path)
+            start, end = world.contacts_of(account_id)
+            if end > start:
+                roll = r()
+                wanted = 0 if roll < 0.3 else 1 if roll < 0.75 else 2
+                for position in rng.sample(range(start, end), min(wanted, end - start)):
+                    people.append((opportunity_id, world.contact_ids[position], self.pick(CONTACT_ROLES)))
+                    counts["opportunity_contacts"] += 1
+            name = f"{self.pick(DEAL_NAMES)}: {world.account_name[index]}"[:200]
+            amount = max(100, round(math.exp(rng.gauss(9.6, 1.0)), -2))
+            updated = max(changed, created + int(r() * (self.now - created)))
+            reason = "" if closed_on is None else self.pick(WON_REASONS if stage.outcome == "won" else LOST_REASONS)
+            public_id = _public_id(rng)
+            opportunities.append((
+                opportunity_id, public_id, owner, world.account_visibility[index], 1, t.text(created),
+                t.text(updated), owner, None, name, account_id, stage.pk, f"{int(amount)}.00", self.currency(),
+                stage.probability, self.day(expected), self.pick(LEAD_SOURCES),
+                "" if closed_on is not None else self.pick(NEXT_STEPS), reason, "", t.text(changed),
+                self.day(closed_on), closed_on is None, fold(name)[:200],
+            ))
+            counts["opportunities"] += 1
+
+        tables = [(m._meta.db_table, columns) for m, columns in (
+            (Opportunity, OPPORTUNITY_COLUMNS), (OpportunityStageChange, OPPORTUNITY_STAGE_COLUMNS),
+            (OpportunityContact, OPPORTUNITY_CONTACT_COLUMNS))]
+        with _bulk_load([table for table, _columns in tables]):
+            self._write(self.size.opportunities, "deals", progress, tables, make)
+        for model in (Opportunity, OpportunityStageChange, OpportunityContact):
+            _sync_sequence(model)
+        self.counts.update(counts)
+        return first_id, accounts
+
+    # Leads -----------------------------------------------------------------------------------------
+
+    def leads(self, first_opportunity: int, opportunity_accounts: Any, progress: bool) -> None:
+        from rapport.sales.models import Lead
+
+        world, t, rng = self.world, self.times, self.rng
+        r = rng.random
+        span = SALES_DAYS * 86400
+        counts = {"leads": 0, "converted_leads": 0}
+
+        def make(i: int, buffers: list[list[tuple[Any, ...]]]) -> None:
+            (leads,) = buffers
+            roll = r()
+            status = next(name for name, share in LEAD_STATUSES if roll < share)
+            roll = r()
+            first = "" if roll < 0.1 else self.pick(FIRST_NAMES)
+            last = "" if roll < 0.1 else self.pick(LAST_NAMES)
+            company = "" if 0.1 <= roll < 0.2 else \
+                f"{self.pick(COMPANY_WORDS)} {self.pick(COMPANY_KINDS)} {self.pick(SUFFIXES)}"
+            created = self.now - int(r() * span)
+            updated = created + int(r() * (self.now - created))
+            account_id = contact_id = opportunity_id = converted_at = None
+            if status == "converted" and len(opportunity_accounts):
+                j = int(r() * len(opportunity_accounts))
+                opportunity_id, account_id = first_opportunity + j, opportunity_accounts[j]
+                start, end = world.contacts_of(account_id)
+                if end > start:
+                    contact_id = world.contact_ids[start + int(r() * (end - start))]
+                converted_at = t.text(created + int(r() * (self.now - created)))
+                counts["converted_leads"] += 1
+            else:
+                if status == "converted":
+                    status = "qualified"
+                if r() < 0.1:  # a lead about a company the directory already has
+                    account_id = world.account_ids[self.account_index()]
+            email = f"lead{i + 1}@prospect{i % 991}.example" if r() < 0.85 else ""
+            owner = self.pick(world.user_ids)
+            leads.append((
+                _public_id(rng), owner, _visibility(rng), 1, t.text(created), t.text(updated), owner, None, first,
+                last, company, self.pick(TITLES), email, f"+49 89 {1_000_000 + int(r() * 9_000_000)}",
+                self.pick(LEAD_SOURCES), status, "", account_id, contact_id, opportunity_id, converted_at,
+                fold(f"{last} {first} {company}".strip())[:300], email.strip().lower(),
+            ))
+            counts["leads"] += 1
+
+        table = Lead._meta.db_table
+        with _bulk_load([table]):
+            self._write(self.size.leads, "leads", progress, [(table, LEAD_COLUMNS)], make)
+        _sync_sequence(Lead)
+        self.counts.update(counts)
+
+    # The accounts' relationship stages ------------------------------------------------------------
+
+    def account_stages(self, progress: bool) -> None:
+        """One or two stage changes in the past year for each account with a stage; the account's
+        stage_changed_on then says the day of its last one."""
+        from rapport.directory.models import RelationshipStage, StageChange
+
+        world, r = self.world, self.rng.random
+        staged = [i for i, stage in enumerate(world.account_stage) if stage]
+        values = list(RelationshipStage.values)
+        counts = {"account_stage_changes": 0}
+
+        def make(n: int, buffers: list[list[tuple[Any, ...]]]) -> None:
+            (rows,) = buffers
+            index = staged[n]
+            stage, owner = world.account_stage[index], world.account_owner[index]
+            start = max(world.account_created[index], self.today - 365)
+            first = start + int(r() * (self.today - start + 1))
+            if r() < 0.4:
+                previous = self.pick([v for v in values if v != stage])
+                second = first + int(r() * (self.today - first + 1))
+                rows.append((world.account_ids[index], "", previous, self.day(first), owner))
+                rows.append((world.account_ids[index], previous, stage, self.day(second), owner))
+                counts["account_stage_changes"] += 2
+            else:
+                rows.append((world.account_ids[index], "", stage, self.day(first), owner))
+                counts["account_stage_changes"] += 1
+
+        table = StageChange._meta.db_table
+        with _bulk_load([table]):
+            self._write(len(staged), "stages", progress, [(table, ACCOUNT_STAGE_COLUMNS)], make)
+        _sync_sequence(StageChange)
+        accounts, changes = Account._meta.db_table, table
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {accounts} SET stage_changed_on = (SELECT MAX(s.changed_on) FROM {changes} s "  # noqa: S608
+                f"WHERE s.account_id = {accounts}.id) WHERE stage <> '' AND EXISTS "
+                f"(SELECT 1 FROM {changes} s WHERE s.account_id = {accounts}.id)")
+        self.counts.update(counts)
+
+    # Orders ----------------------------------------------------------------------------------------
+
+    def orders(self, progress: bool) -> None:
+        from rapport.sales.models import Order, OrderLine
+
+        world, t, rng = self.world, self.times, self.rng
+        r = rng.random
+        # 40% of the accounts are customers, each with a long-tailed share of the orders.
+        customers: list[int] = []
+        cum: list[float] = []
+        total = 0.0
+        for index in range(len(world.account_ids)):
+            if index != world.big_index and r() < 0.4:
+                total += min(rng.paretovariate(1.3), 50.0)
+                customers.append(index)
+                cum.append(total)
+        if not customers:
+            customers, cum, total = [world.big_index], [1.0], 1.0
+        first_id = _next_id(Order)
+        first_day = self.today - SALES_DAYS
+        orders_total = self.size.orders
+        counts = {"orders": 0, "order_lines": 0, "orders_with_lines": 0}
+
+        def customer() -> int:
+            if r() < BIG_ACCOUNT_ORDERS:
+                return world.big_index
+            return customers[min(len(customers) - 1, bisect.bisect_right(cum, r() * total))]
+
+        def make(i: int, buffers: list[list[tuple[Any, ...]]]) -> None:
+            orders, lines = buffers
+            order_id = first_id + i
+            ordered = first_day + (i * (SALES_DAYS + 1)) // max(orders_total, 1)
+            # A customer that existed on the day; after a few tries, its first day instead. Megacorp,
+            # the oldest customer, ordered before its record was created (its history was imported).
+            for _attempt in range(4):
+                index = customer()
+                if index == world.big_index or world.account_created[index] <= ordered:
+                    break
+            if index != world.big_index:
+                ordered = min(max(ordered, world.account_created[index]), self.today)
+            roll = r()
+            if self.today - ordered < 30:
+                status = "open" if roll < 0.6 else "fulfilled" if roll < 0.95 else "cancelled"
+            else:
+                status = "fulfilled" if roll < 0.93 else "cancelled" if roll < 0.98 else "open"
+            if r() < 0.2:
+                cents = 0
+                for position in range(1 + int(r() * 3)):
+                    product, price = self.pick(ORDER_PRODUCTS)
+                    quantity = 1 + int(r() * r() * 10)
+                    cents += quantity * price
+                    lines.append((order_id, position, product, str(quantity), _money(price), _money(quantity * price)))
+                    counts["order_lines"] += 1
+                counts["orders_with_lines"] += 1
+            else:
+                cents = max(1_000, int(math.exp(rng.gauss(6.9, 1.1)) * 100))
+            created = self.at(ordered)
+            updated = created if status == "open" else min(self.now, created + int(r() * 20 * 86400))
+            owner = world.account_owner[index]
+            orders.append((
+                order_id, _public_id(rng), owner, world.account_visibility[index], 1, t.text(created),
+                t.text(updated), owner, None, world.account_ids[index], None, ORDER_NUMBER.format(i + 1),
+                self.day(ordered), _money(cents), self.currency(), status, "",
+            ))
+            counts["orders"] += 1
+
+        tables = [(Order._meta.db_table, ORDER_COLUMNS), (OrderLine._meta.db_table, ORDER_LINE_COLUMNS)]
+        with _bulk_load([table for table, _columns in tables]):
+            self._write(orders_total, "orders", progress, tables, make)
+            if progress:
+                sys.stderr.write("indexes    building the order indexes\n")
+        for model in (Order, OrderLine):
+            _sync_sequence(model)
+        self.counts.update(counts)
+
+
+def _order_series_above_seed() -> None:
+    """The "order" counter of services.order_create: at least its start, and past any ORD-<n> number
+    already taken (the seed's own B- numbers cannot collide with it)."""
+    from rapport.core.models import NumberSequence
+    from rapport.sales.models import Order
+    from rapport.sales.services import ORDER_SERIES
+
+    taken = 1000  # next_number's default start
+    for number in Order.objects.filter(number__startswith="ORD-").values_list("number", flat=True).iterator():
+        suffix = number[4:]
+        if suffix.isdigit():
+            taken = max(taken, int(suffix))
+    sequence, _created = NumberSequence.objects.get_or_create(name=ORDER_SERIES, defaults={"last_value": taken})
+    if sequence.last_value < taken:
+        NumberSequence.objects.filter(pk=sequence.pk).update(last_value=taken)
+
+
+def seed_sales(size_name: str, *, progress: bool = True, seed_value: int = 20261124,
+               analyze: bool = True) -> dict[str, Any]:
+    """Add the opportunities (with stage changes and people), leads, the accounts' stage history and
+    the orders (with lines) to a database that holds the seeded users, accounts and contacts."""
+    from rapport.sales.services import default_pipeline
+
+    size = SIZES[size_name]
+    rng = random.Random(seed_value + 2)  # its own stream: the directory data and activities stay as they were
+    started = time.perf_counter()
+    with _large_cache():
+        world = _SalesWorld.load()
+        if not world.account_ids or not world.user_ids:
+            raise RuntimeError("seed_sales needs the seeded users and accounts; run the whole seed first.")
+        stages = list(default_pipeline().stages.filter(is_active=True).order_by("position", "id"))
+        maker = _SalesMaker(size, rng, world, _Times())
+        first_opportunity, opportunity_accounts = maker.opportunities(stages, progress)
+        maker.leads(first_opportunity, opportunity_accounts, progress)
+        maker.account_stages(progress)
+        maker.orders(progress)  # last: sales_seeded looks for its last order
+        with transaction.atomic():
+            _order_series_above_seed()
+    if analyze:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return {**maker.counts, "sales_seconds": round(time.perf_counter() - started, 1)}

@@ -43,7 +43,16 @@ from rapport.api import api as ninja_api
 from rapport.core.models import ApiToken, User, Visibility
 from rapport.directory import services
 from rapport.directory.models import Account, Contact
-from tests.factories import AccountFactory, ActivityFactory, ContactFactory, UserFactory
+from rapport.sales.models import Opportunity, Order
+from tests.factories import (
+    AccountFactory,
+    ActivityFactory,
+    ContactFactory,
+    LeadFactory,
+    OpportunityFactory,
+    OrderFactory,
+    UserFactory,
+)
 from tests.permissions.routes import (
     ADMIN_NAMESPACE,
     KNOWN_BUGS,
@@ -389,6 +398,13 @@ def _list_world(cast: Cast, kind: str) -> tuple[list[tuple[str, str, Any, bool]]
                                          visibility=extra["visibility"], regarding=[linked], assignees=[owner])
                 if deleted:
                     Activity.objects.filter(pk=record.pk).update(deleted_at=extra["deleted_at"])
+            elif kind == "lead":
+                record = LeadFactory(last_name=f"Lead-{persona}-{visibility}", company=f"LeadCo-{persona}-{visibility}",
+                                     owner=owner, account=linked, **extra)
+            elif kind == "opportunity":
+                record = OpportunityFactory(name=f"Deal-{persona}-{visibility}", owner=owner, account=linked, **extra)
+            elif kind == "order":
+                record = OrderFactory(number=f"Ord-{persona}-{visibility}", owner=owner, account=linked, **extra)
             else:
                 record = ContactFactory(first_name="Cont", last_name=f"Cont-{persona}-{visibility}", owner=owner,
                                         account=linked, **extra)
@@ -399,7 +415,9 @@ def _list_world(cast: Cast, kind: str) -> tuple[list[tuple[str, str, Any, bool]]
 def _label(record: Any) -> str:
     if isinstance(record, Activity):
         return record.subject
-    return record.name if isinstance(record, Account) else record.last_name
+    if isinstance(record, Order):
+        return record.number
+    return record.name if isinstance(record, Account | Opportunity) else record.last_name
 
 
 def _list_cases() -> Iterator[Any]:

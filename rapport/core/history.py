@@ -110,4 +110,17 @@ def _label(model: type[models.Model], name: str, value: Any) -> tuple[str, Any]:
         return name, value
     label = str(getattr(field, "verbose_name", name))
     choices = dict(getattr(field, "flatchoices", None) or [])
-    return label[:1].upper() + label[1:], choices.get(value, value)
+    return label[:1].upper() + label[1:], _typed(field, choices.get(value, value))
+
+
+def _typed(field: Any, value: Any) -> Any:
+    """A stored value as the page should show it: times in the reader's zone and format, yes or no."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, str) and isinstance(field, models.DateTimeField | models.DateField):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return parsed if isinstance(field, models.DateTimeField) else parsed.date()
+    return value

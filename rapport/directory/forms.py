@@ -34,7 +34,8 @@ class RecordForm(forms.ModelForm):
     """Shared by account and contact forms: owner, visibility, version and duplicate confirmation."""
 
     owner = forms.ModelChoiceField(queryset=User.objects.none(), to_field_name="public_id", label=_("Owner"))
-    visibility = forms.ChoiceField(choices=Visibility.choices, label=_("Visible to"))
+    # A new record is shared with everyone, as the model and the API default; the first choice would be private.
+    visibility = forms.ChoiceField(choices=Visibility.choices, label=_("Visible to"), initial=Visibility.EVERYONE)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     confirm_duplicate = forms.BooleanField(widget=forms.HiddenInput, required=False)
     lookup_fields: tuple[str, ...] = ()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from rapport.core.access import access_record, record_visible
 from rapport.core.history import history_for
@@ -17,7 +22,7 @@ from rapport.directory.filters import (
     apply_contact_filter,
     parse_filter,
 )
-from rapport.directory.models import Account, Contact
+from rapport.directory.models import Account, Contact, RelationshipStage, StageChange
 
 
 def account_list(*, user: Any, params: Any) -> QuerySet[Account]:
@@ -144,3 +149,57 @@ def possible_contact_duplicates(*, user: Any, email: str) -> list[Contact]:
         return []
     qs = Contact.objects.visible_to(user).filter(email_key=email.strip().lower()).select_related("account")
     return sorted(qs.order_by()[:10], key=lambda c: c.name_key)
+
+
+# --- The relationship cycle (issue 7: accounts per relationship stage, stage changes per month) -----
+
+
+@dataclass
+class StageMonth:
+    """The changes of relationship stage in one month: how many accounts entered each stage."""
+
+    month: dt.date
+    counts: dict[str, int]  # stage ("" for none) -> accounts that entered it that month
+    labels: dict[str, str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def cells(self) -> list[tuple[str, str, int]]:
+        """(stage, its name, count) in the order of the stages, for a table row."""
+        return [(value, self.labels[value], count) for value, count in self.counts.items()]
+
+
+def _months_back(today: dt.date, months: int) -> list[dt.date]:
+    """The first days of the `months` months up to and including today's, oldest first."""
+    firsts = [today.replace(day=1)]
+    while len(firsts) < months:
+        firsts.append((firsts[-1] - dt.timedelta(days=1)).replace(day=1))
+    return firsts[::-1]
+
+
+def account_stage_summary(*, user: Any, today: dt.date | None = None, months: int = 12) -> dict[str, Any]:
+    """How many accounts the user may see are in each relationship stage (and in none), and how many
+    entered each stage per month over the last `months` months.
+
+    A COUNT per stage rather than one GROUP BY: each reads the (stage, name_key, id) index for one
+    stage only. The monthly changes are those of visible accounts, grouped in the database.
+    """
+    visible = Account.objects.visible_to(user)
+    stages = [*RelationshipStage.choices, ("", _("No stage"))]
+    counts = [(value, label, visible.filter(stage=value).count()) for value, label in stages]
+    firsts = _months_back(today or timezone.localdate(), months)
+    end = (firsts[-1] + dt.timedelta(days=32)).replace(day=1)
+    rows = (StageChange.objects.filter(changed_on__gte=firsts[0], changed_on__lt=end,
+                                       account_id__in=visible.values("id"))
+            .annotate(month=TruncMonth("changed_on")).values("month", "to_stage")
+            .annotate(n=Count("id")).order_by())
+    labels = {value: str(label) for value, label in stages}
+    by_month = {first: StageMonth(first, dict.fromkeys(labels, 0), labels) for first in firsts}
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], dt.datetime) else row["month"]
+        by_month[month].counts[row["to_stage"]] += row["n"]
+    return {"stage_counts": counts, "total": sum(count for _v, _l, count in counts), "stages": stages,
+            "months": [by_month[first] for first in firsts]}

@@ -231,3 +231,59 @@ def account_lookup(request: HttpRequest) -> HttpResponse:
         current = selectors.account_choices(user=request.user).filter(public_id=selected).first()
     return render(request, "directory/_account_options.html",
                   {"options": options, "current": current, "selected": selected, "query": query})
+
+
+# --- The relationship cycle ------------------------------------------------------------------------
+
+# The stages as the chart stacks them, bottom up: the order of the cycle, then "no stage".
+CHART_WIDTH, CHART_HEIGHT = 640, 230
+CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 40, 8, 12, 42
+
+
+def _nice_ceiling(value: int) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50... at least `value`: a round top for the chart's scale."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if step * factor >= value:
+                return step * factor
+        step *= 10
+
+
+def stage_chart(months: list[selectors.StageMonth], stages: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The geometry of the stage-changes chart: a bar per month, stacked by the stage entered."""
+    plot_width = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
+    plot_height = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    top = _nice_ceiling(max([month.total for month in months] + [1]))
+    slot = plot_width / max(len(months), 1)
+    bars = []
+    for index, month in enumerate(months):
+        x = CHART_LEFT + index * slot
+        base = CHART_TOP + plot_height
+        segments = []
+        for value, label in stages:
+            count = month.counts.get(value, 0)
+            if not count:
+                continue
+            height = count / top * plot_height
+            base -= height
+            segments.append({"y": round(base, 1), "height": round(height, 1), "stage": value or "none",
+                             "label": label, "count": count})
+        bars.append({"month": month.month, "total": month.total, "x": round(x + slot * .2, 1),
+                     "width": round(slot * .6, 1), "center": round(x + slot / 2, 1), "segments": segments,
+                     "total_y": round(base - 4, 1), "show_year": index == 0 or month.month.month == 1})
+    ticks = [{"value": value, "y": round(CHART_TOP + plot_height - value / top * plot_height, 1)}
+             for value in sorted({0, top // 2, top})]
+    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "left": CHART_LEFT, "right": CHART_WIDTH - CHART_RIGHT,
+            "bottom": CHART_TOP + plot_height, "label_y": CHART_TOP + plot_height + 16,
+            "year_y": CHART_TOP + plot_height + 32, "bars": bars, "ticks": ticks}
+
+
+@login_required
+def account_stages(request: HttpRequest) -> HttpResponse:
+    """The relationship cycle: visible accounts per stage, and the stage changes of the last 12 months."""
+    if not can(request.user, ACCOUNT_PAGES.name, Action.READ):
+        raise PermissionDenied
+    summary = selectors.account_stage_summary(user=request.user)
+    return render(request, "directory/account_stages.html", {
+        **summary, "chart": stage_chart(summary["months"], summary["stages"])})

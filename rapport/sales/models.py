@@ -147,7 +147,7 @@ class Opportunity(BusinessRecord):
     stage_changed_at = models.DateTimeField(_("stage changed at"), null=True, blank=True, editable=False)
     closed_on = models.DateField(_("closed on"), null=True, blank=True, editable=False)
     # Copied from the stage, so the open pipeline and the forecast filter on one table.
-    is_open = models.BooleanField(default=True, editable=False)
+    is_open = models.BooleanField(_("open"), default=True, editable=False)
 
     name_key = models.CharField(max_length=200, editable=False, default="")
 
@@ -157,6 +157,7 @@ class Opportunity(BusinessRecord):
         verbose_name_plural = _("opportunities")
         indexes = [
             models.Index(fields=["name_key", "id"], name="opportunity_name_idx"),
+            models.Index(fields=["expected_close_on", "id"], name="opportunity_close_idx"),
             models.Index(fields=["stage", "expected_close_on", "id"], name="opportunity_stage_close_idx"),
             models.Index(fields=["is_open", "expected_close_on", "id"], name="opportunity_open_close_idx"),
             models.Index(fields=["owner", "expected_close_on", "id"], name="opportunity_owner_close_idx"),

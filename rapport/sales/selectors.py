@@ -380,3 +380,225 @@ def workflow_tree(workflow: WorkflowDefinition) -> list[dict[str, Any]]:
         return [{"id": b.node.public_id, "name": b.node.name, "children": as_dicts(b.children)} for b in branches]
 
     return as_dicts(_branches(nodes, workflow.pk, {}))
+
+
+# --- Opportunity pages (issue 7, Sales item 2) -------------------------------------------------------
+
+
+def hidden_contact_roles(*, user: Any, opportunity: Opportunity) -> list[tuple[Contact, str]]:
+    """The people of a deal the user may not see, with their roles: an edit by that user keeps them."""
+    visible = Contact.objects.visible_to(user).values("id")
+    return [(row.contact, row.role) for row in OpportunityContact.objects.filter(opportunity=opportunity)
+            .exclude(contact_id__in=visible).select_related("contact").order_by("id")]
+
+
+# --- Lead and order pages (issue 7: leads, orders) -------------------------------------------------
+
+
+def contact_lookup(*, user: Any, query: str, limit: int = 20) -> list[Contact]:
+    """The first visible contacts whose name starts with `query` (or with that email), for a contact picker."""
+    from rapport.directory.selectors import contact_list
+
+    params = {"q": query} if query else {}
+    return list(contact_list(user=user, params=params).order_by("name_key", "id")[:limit])
+
+
+def contact_choices(*, user: Any) -> QuerySet[Contact]:
+    """Contacts a picker may accept (it shows only the chosen one and what was searched for)."""
+    return Contact.objects.visible_to(user).only("id", "public_id", "first_name", "last_name", "name_key")
+
+
+def account_opportunity_choices(*, user: Any, account: Account | None) -> QuerySet[Opportunity]:
+    """The visible deals of an account, open ones first, for an order's opportunity select."""
+    if account is None:
+        return Opportunity.objects.none()
+    return (Opportunity.objects.visible_to(user).filter(account=account)
+            .order_by("-is_open", F("expected_close_on").desc(nulls_last=True), "-id"))
+
+
+# --- The sales API (issue 7, item 6) ---------------------------------------------------------------
+
+
+def _visible_or_invalid(qs: QuerySet, public_id: str, field: str, message: str) -> Any:
+    found = qs.filter(public_id=public_id).first()
+    if found is None:
+        raise ValidationError({field: [message]})
+    return found
+
+
+def api_account(*, user: Any, public_id: str, field: str = "account") -> Account:
+    """The account a request names by public id, if the user may see it; else an error on `field`."""
+    return _visible_or_invalid(Account.objects.visible_to(user), public_id, field, _("No such account."))
+
+
+def api_contact(*, user: Any, public_id: str, field: str = "contact") -> Contact:
+    return _visible_or_invalid(Contact.objects.visible_to(user), public_id, field, _("No such contact."))
+
+
+def api_opportunity(*, user: Any, public_id: str, field: str = "opportunity") -> Opportunity:
+    return _visible_or_invalid(Opportunity.objects.visible_to(user).select_related("stage"), public_id, field,
+                               _("No such opportunity."))
+
+
+def api_pipeline(*, public_id: str, field: str = "pipeline") -> Pipeline:
+    return _visible_or_invalid(Pipeline.objects.all(), public_id, field, _("No such pipeline."))
+
+
+def api_stage(*, public_id: str, field: str = "stage") -> PipelineStage:
+    """Any stage, active or not: the service says why an inactive one cannot be chosen."""
+    return _visible_or_invalid(PipelineStage.objects.select_related("pipeline"), public_id, field,
+                               _("No such stage."))
+
+
+def api_communication_type(*, public_id: str, field: str = "communication_type") -> CommunicationType:
+    return _visible_or_invalid(CommunicationType.objects.select_related("workflow"), public_id, field,
+                               _("No such communication type."))
+
+
+def lead_api_list(*, user: Any, params: Any) -> QuerySet[Lead]:
+    """lead_list with the linked records the API shows."""
+    return lead_list(user=user, params=params).select_related("account", "contact", "opportunity")
+
+
+def opportunity_api_list(*, user: Any, params: Any) -> QuerySet[Opportunity]:
+    """opportunity_list with its people, and `close_sort`: the expected close date with deals without one
+    last, so that a cursor never has to compare with NULL."""
+    from django.db.models import Value
+    from django.db.models.functions import Coalesce
+
+    return (opportunity_list(user=user, params=params).prefetch_related("contact_roles__contact")
+            .annotate(close_sort=Coalesce("expected_close_on", Value(dt.date(9999, 12, 31)))))
+
+
+def order_api_list(*, user: Any, params: Any) -> QuerySet[Order]:
+    return order_list(user=user, params=params).select_related("opportunity").prefetch_related("lines")
+
+
+def stage_api_list(*, params: Any) -> QuerySet[PipelineStage]:
+    """Every stage, active or not (what a client needs to show old deals), optionally of one pipeline."""
+    qs = PipelineStage.objects.select_related("pipeline")
+    pipeline = (params.get("pipeline") or "").strip()
+    if pipeline:
+        qs = qs.filter(pipeline=api_pipeline(public_id=pipeline))
+    return qs
+
+
+def workflow_api_list() -> QuerySet[WorkflowDefinition]:
+    return WorkflowDefinition.objects.all()
+
+
+def workflow_tree_map(workflows: list[WorkflowDefinition]) -> dict[int, list[dict[str, Any]]]:
+    """workflow_tree of several workflows at once (one query): workflow id -> nested branches."""
+    nodes = list(CommunicationType.objects.filter(workflow__in=workflows).order_by("position", "id"))
+
+    def as_dicts(branches: list[Branch]) -> list[dict[str, Any]]:
+        return [{"id": b.node.public_id, "name": b.node.name, "children": as_dicts(b.children)} for b in branches]
+
+    return {workflow.pk: as_dicts(_branches(nodes, workflow.pk, {})) for workflow in workflows}
+
+
+def communication_api_list(*, user: Any, params: Any) -> QuerySet[Communication]:
+    """The communications whose activity and account the user may see; `account` narrows to one account.
+
+    `starts_at` (the activity's) is annotated so that a cursor can page by it.
+    """
+    qs = Communication.objects.filter(activity_id__in=Activity.objects.visible_to(user).values("id"))
+    account = (params.get("account") or "").strip()
+    if account:
+        qs = qs.filter(account=api_account(user=user, public_id=account))
+    else:
+        qs = qs.filter(account_id__in=Account.objects.visible_to(user).values("id"))
+    return (qs.select_related("activity", "account", "contact", "communication_type__workflow")
+            .annotate(starts_at=F("activity__starts_at")))
+
+
+def communication_written(*, user: Any, communication: Communication) -> Communication:
+    """A communication just registered, read as the list reads it (or as written, when out of sight)."""
+    found = communication_api_list(user=user, params={}).filter(pk=communication.pk).first()
+    if found is not None:
+        return found
+    communication.starts_at = communication.activity.starts_at  # type: ignore[attr-defined]
+    return communication
+
+
+def communication_type_paths(types: list[CommunicationType]) -> dict[int, str]:
+    """"Meeting → Quarterly review" for each branch, from one query over their workflows."""
+    workflow_ids = {node.workflow_id for node in types}
+    nodes = {node.pk: node for node in CommunicationType.objects.filter(workflow_id__in=workflow_ids)
+             .only("id", "name", "parent_id")}
+    paths: dict[int, str] = {}
+    for node in types:
+        names: list[str] = []
+        current: CommunicationType | None = nodes.get(node.pk, node)
+        while current is not None and len(names) < 20:
+            names.append(current.name)
+            current = nodes.get(current.parent_id) if current.parent_id else None
+        paths[node.pk] = " → ".join(reversed(names))
+    return paths
+
+
+def forecast_owner_rows(*, user: Any, params: Any = None) -> list[dict[str, Any]]:
+    """forecast()'s by-owner rows with the owner's public id (two owners may share a name)."""
+    start, end = forecast_period(params)
+    last_day = (end + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    qs = (Opportunity.objects.visible_to(user)
+          .filter(is_open=True, expected_close_on__gte=start, expected_close_on__lte=last_day).order_by())
+    if params and (params.get("owner") or "").strip():
+        qs = qs.filter(owner_q(params["owner"].strip(), user))
+    rows = []
+    for row in (qs.values("owner__public_id", "owner__first_name", "owner__last_name", "owner__username",
+                          "currency")
+                .annotate(n=Count("id"), total=Sum("amount"), weighted=Sum(_weighted()))
+                .order_by("owner__username", "currency")):
+        name = f"{row['owner__first_name']} {row['owner__last_name']}".strip() or row["owner__username"]
+        rows.append({"owner": {"id": row["owner__public_id"], "name": name}, "currency": row["currency"],
+                     "count": row["n"], "amount": _money(row["total"]), "weighted": _money(row["weighted"] / 100)})
+    return rows
+
+
+# --- Workflow pages and pipeline settings (issue 7, items 4 and 5: communications, stages, workflows) ----
+
+
+@dataclass
+class StageRow:
+    stage: PipelineStage
+    deal_count: int  # the deals in it, those in the trash included (they too keep it from being deleted)
+
+
+def stage_admin_list() -> list[tuple[Pipeline, list[StageRow]]]:
+    """Every pipeline with its stages in order and the number of deals in each."""
+    counts = dict(Opportunity.objects.order_by().values_list("stage_id").annotate(n=Count("id")))
+    by_pipeline: dict[int, list[StageRow]] = defaultdict(list)
+    for stage in PipelineStage.objects.order_by("position", "id"):
+        by_pipeline[stage.pipeline_id].append(StageRow(stage, counts.get(stage.pk, 0)))
+    return [(pipeline, by_pipeline[pipeline.pk]) for pipeline in Pipeline.objects.all()]
+
+
+def stage_deal_count(stage: PipelineStage) -> int:
+    return Opportunity.objects.filter(stage=stage).count()
+
+
+def next_workflow_position() -> int:
+    from django.db.models import Max
+
+    last = WorkflowDefinition.objects.aggregate(last=Max("position"))["last"]
+    return 0 if last is None else last + 1
+
+
+@dataclass
+class WorkflowRow:
+    workflow: WorkflowDefinition
+    branches: list[Branch]
+    communication_count: int
+
+
+def workflow_admin_list() -> list[WorkflowRow]:
+    """Every workflow, in use or not, with its tree and how many communications are registered under it."""
+    counts = dict(Communication.objects.order_by().values_list("communication_type__workflow_id")
+                  .annotate(n=Count("id")))
+    return [WorkflowRow(workflow, branches, counts.get(workflow.pk, 0))
+            for workflow, branches in workflow_trees(active_only=False)]
+
+
+def workflow_communication_count(workflow: WorkflowDefinition) -> int:
+    return Communication.objects.filter(communication_type__workflow=workflow).count()

@@ -12,12 +12,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.activities.models import ActivityKind
 from rapport.activities.services import activity_create, activity_links_copy
-from rapport.core.access import access_for, require
+from rapport.core.access import access_for, record_visible, require
 from rapport.core.errors import StaleVersion
 from rapport.core.models import Action
 from rapport.core.records import record_create, record_delete, record_restore, record_update
@@ -89,28 +90,45 @@ def _require_admin(actor: Any) -> None:
 
 
 @transaction.atomic
-def stage_save(*, actor: Any, data: dict[str, Any], stage: PipelineStage | None = None) -> PipelineStage:
-    """Create or change a pipeline stage (administrators only)."""
+def stage_save(
+    *, actor: Any, data: dict[str, Any], stage: PipelineStage | None = None, place: int | None = None,
+) -> PipelineStage:
+    """Create or change a pipeline stage (administrators only).
+
+    Given a `place` in its pipeline's order (1 is first), the stage is put there and the pipeline's
+    stages are numbered 0, 1, 2... again, so the order is what the administrator sees, with no ties.
+    """
     _require_admin(actor)
     stage = stage or PipelineStage(pipeline=data.get("pipeline") or default_pipeline())
     if stage.pk and "pipeline" in data and data["pipeline"] != stage.pipeline:
         raise ValidationError({"pipeline": [_("A stage cannot move to another pipeline.")]})
     for name, value in data.items():
         setattr(stage, name, value)
+    if stage.pk is None and "position" not in data and place is None:
+        place = stage.pipeline.stages.count() + 1  # a new stage goes last
     stage.full_clean()
     stage.save()
     # Deals in a stage that became won or lost (or open again) follow it.
     Opportunity.objects.filter(stage=stage).exclude(is_open=not stage.is_closed).update(is_open=not stage.is_closed)
+    if place is not None:
+        others = list(PipelineStage.objects.filter(pipeline=stage.pipeline).exclude(pk=stage.pk)
+                      .order_by("position", "id"))
+        index = max(0, min(place - 1, len(others)))
+        for position, each in enumerate([*others[:index], stage, *others[index:]]):
+            if each.position != position:
+                PipelineStage.objects.filter(pk=each.pk).update(position=position)
+                each.position = position
     return stage
 
 
 @transaction.atomic
 def stage_delete(*, actor: Any, stage: PipelineStage) -> None:
-    """Delete a stage no deal is in; one in use is deactivated instead, so reports keep it."""
+    """Delete a stage no deal is or was in; one that was used is deactivated instead, so reports keep it."""
     _require_admin(actor)
-    if Opportunity.objects.filter(stage=stage).exists():
+    used = OpportunityStageChange.objects.filter(Q(to_stage=stage) | Q(from_stage=stage)).exists()
+    if used or Opportunity.objects.filter(stage=stage).exists():
         raise ValidationError({"stage": [
-            _("Opportunities are in this stage; move them or deactivate the stage instead.")]})
+            _("Opportunities are or were in this stage; deactivate it instead, so their history keeps it.")]})
     stage.delete()
 
 
@@ -284,8 +302,9 @@ def lead_convert(
     """Turn a lead into an account, a contact and an opportunity in one step.
 
     An account or contact given (found through the actor's visible_to), or the one the lead is
-    about, is linked rather than created. The lead stays, marked converted and pointing to what
-    it became; its activities now also regard the new account, contact and opportunity.
+    about, is linked rather than created; what is created is shared as the lead was. The lead stays,
+    marked converted and pointing to what it became; its activities now also regard the new account,
+    contact and opportunity.
     """
     require(actor, Lead.record_type, Action.UPDATE, owner_id=lead.owner_id)
     if lead.status == LeadStatus.CONVERTED:
@@ -295,22 +314,26 @@ def lead_convert(
         raise ValidationError({"version": [_("The version you edited is required.")]})
     if version != lead.version:
         raise StaleVersion(current_version=lead.version)
-    account = account or lead.account
-    contact = contact or lead.contact
-    if account is None and contact is not None and contact.account_id:
+    # Records the lead is about count only where the actor may see them: a conversion must not
+    # attach new records to an account the actor cannot see.
+    account = account or (lead.account if record_visible(actor, lead.account) else None)
+    contact = contact or (lead.contact if record_visible(actor, lead.contact) else None)
+    if account is None and contact is not None and record_visible(actor, contact.account):
         account = contact.account
     if account is None:
         if not lead.company:
             raise ValidationError({"account": [_("Choose an account, or give the lead a company name.")]})
-        account = account_create(actor=actor, data={"name": lead.company, "remarks": lead.remarks},
+        account = account_create(actor=actor, data={"name": lead.company, "remarks": lead.remarks,
+                                                    "visibility": lead.visibility},
                                  confirm_duplicate=True)
     if contact is None and (lead.last_name or lead.first_name):
         contact = contact_create(actor=actor, confirm_duplicate=True, data={
             "first_name": lead.first_name, "last_name": lead.last_name or lead.first_name, "title": lead.title,
-            "email": lead.email, "phone": lead.phone, "account": account})
+            "email": lead.email, "phone": lead.phone, "account": account, "visibility": lead.visibility})
     opportunity = None
     if create_opportunity:
-        data = {"name": f"{account.name}", "source": lead.source, **(opportunity_data or {}), "account": account}
+        data = {"name": f"{account.name}", "source": lead.source, "visibility": lead.visibility,
+                **(opportunity_data or {}), "account": account}
         opportunity = opportunity_create(actor=actor, data=data,
                                          contacts=[(contact, "")] if contact is not None else [])
     lead = record_update(lead, actor=actor, version=version, data={

@@ -7,6 +7,7 @@ import pytest
 from rapport.cli import main
 from rapport.core.models import User
 from rapport.directory.models import Account
+from rapport.sales.models import Communication, Lead, Opportunity, Order, PipelineStage
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,13 @@ def test_demo_loads_once_and_prints_the_logins(capsys):
     assert main(["demo"]) == 0
     assert User.objects.filter(username="sales1").exists()
     accounts = Account.objects.count()
-    assert accounts == 50
+    assert accounts == 52  # 50, and two made by converting demo leads
+    # Every part of the demo has something to show: deals in every stage of the pipeline, orders,
+    # leads, communications.
+    assert set(Opportunity.objects.values_list("stage__name", flat=True)) == set(
+        PipelineStage.objects.filter(pipeline__is_default=True).values_list("name", flat=True))
+    assert Order.objects.count() == 120 and Lead.objects.filter(status="converted").count() == 2
+    assert Communication.objects.count() == 30
     assert main(["demo"]) == 0
     assert Account.objects.count() == accounts
     assert "sales1" in capsys.readouterr().out

@@ -221,6 +221,9 @@ class Cast:
         if kind == "account":
             noted = {note.about_id for (subject, _v), note in self.subjects.items() if subject.endswith("note")}
             rows += [("owner", "everyone", account, False) for account in Account.objects.filter(pk__in=noted)]
+            # The customers of the deal and order subjects: the owner's, shared with everyone.
+            rows += [("owner", "everyone", account, False)
+                     for account in Account.objects.filter(name__startswith="Customer of ")]
         return rows
 
 

@@ -386,3 +386,37 @@ def test_deleting_a_stage_in_use_is_refused(personas):
         services.stage_delete(actor=personas.admin, stage=default_stage("Prospecting"))
     services.stage_save(actor=personas.admin, stage=default_stage("Won"), data={"outcome": "open"})
     assert PipelineStage.objects.get(name="Won").outcome == "open"
+
+
+def test_a_stage_deals_only_passed_through_is_kept_for_their_history(personas):
+    deal = new_deal(personas.owner)
+    services.opportunity_move(actor=personas.owner, opportunity=deal, stage=default_stage("Qualification"),
+                              version=deal.version)
+    with pytest.raises(ValidationError):
+        services.stage_delete(actor=personas.admin, stage=default_stage("Prospecting"))
+    assert OpportunityStageChange.objects.filter(opportunity=deal).count() == 2
+
+
+def test_a_stage_put_in_a_place_renumbers_its_pipeline(personas):
+    stage = services.stage_save(actor=personas.admin, data={"name": "Demo", "probability": 30}, place=2)
+    names = list(PipelineStage.objects.filter(pipeline=stage.pipeline).order_by("position")
+                 .values_list("name", flat=True))
+    assert names[:3] == ["Prospecting", "Demo", "Qualification"]
+    assert list(PipelineStage.objects.filter(pipeline=stage.pipeline).order_by("position")
+                .values_list("position", flat=True)) == list(range(len(names)))
+
+
+def test_what_a_private_lead_becomes_is_private_too(personas):
+    lead = services.lead_create(actor=personas.owner, data={"last_name": "Quiet", "company": "Hush Ltd",
+                                                            "visibility": "private"})
+    lead = services.lead_convert(actor=personas.owner, lead=lead, version=lead.version)
+    assert {lead.account.visibility, lead.contact.visibility, lead.opportunity.visibility} == {"private"}
+    assert not Account.objects.visible_to(personas.teammate).exists()
+
+
+def test_a_lead_about_an_account_the_converter_cannot_see_gets_an_account_of_its_own(personas):
+    hidden = AccountFactory(owner=personas.outsider, visibility="private", name="Hidden")
+    lead = services.lead_create(actor=personas.owner, data={"company": "Visible Co", "account": hidden})
+    lead = services.lead_convert(actor=personas.owner, lead=lead, version=lead.version)
+    assert lead.account != hidden and lead.account.name == "Visible Co"
+    assert not Opportunity.objects.filter(account=hidden).exists()

@@ -1,7 +1,282 @@
-"""Pages of the sales area: leads."""
+"""Pages of the sales area: leads. Thin: parse, call a selector or service, render."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from collections.abc import Callable
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from rapport.core.access import can, record_visible
+from rapport.core.errors import StaleVersion
+from rapport.core.listing import filter_params, sort_links
+from rapport.core.models import Action
+from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
+from rapport.core.registry import linkables
+from rapport.core.selectors import user_choices
+from rapport.core.text import int_or_none
+from rapport.directory.selectors import account_choices
+from rapport.sales import selectors, services
+from rapport.sales.currencies import currency_choices
+from rapport.sales.filters import LEAD_ORDERINGS
+from rapport.sales.forms.leads import LeadConvertForm, LeadForm
+from rapport.sales.models import Lead, LeadStatus
+
+PAGE_SIZE = 50
+LEAD = Lead.record_type
+
+
+def list_context(request: HttpRequest, *, selector: Callable[..., Any], orderings: dict[str, str],
+                 default_ordering: str, name: str) -> tuple[dict[str, Any], int]:
+    """A filtered, sorted, keyset-paged list's context, as the directory lists build it; and its status
+    (400 with the reason when a filter, the ordering or the cursor does not parse)."""
+    params = filter_params(request)
+    error = None
+    page = None
+    ordering_raw = request.GET.get("ordering") or default_ordering
+    link_params = params.copy()  # what every sort and pager link carries
+    try:
+        ordering = parse_ordering(ordering_raw, orderings, default_ordering)
+        qs = selector(user=request.user, params=params)
+        limit = parse_limit(request.GET.get("limit"), PAGE_SIZE)
+        if limit != PAGE_SIZE:
+            link_params["limit"] = str(limit)
+        page = keyset_page(qs, ordering=ordering, cursor=request.GET.get("cursor"), limit=limit)
+    except ValidationError as exc:
+        error = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+        ordering_raw = default_ordering
+    base_query = link_params.urlencode()
+    context = {
+        "page": page,
+        "items": page.items if page else [],
+        "error": error,
+        "params": params,
+        "ordering": ordering_raw,
+        "base_query": base_query,
+        "sort_links": sort_links(base_query, ordering_raw, orderings),
+        "owners": user_choices(user=request.user),
+        "selected_owner": params.get("owner", ""),
+        # Row links are built from one prefix rather than one reverse() per row.
+        "detail_prefix": reverse(f"{name}_list"),
+        "can_create": can(request.user, name, Action.CREATE),
+        "pages": {"name": name},
+    }
+    return context, 400 if error else 200
+
+
+def list_count(request: HttpRequest, selector: Callable[..., Any]) -> HttpResponse:
+    """The list's total, exact up to 1,000: fetched by the page after its rows, so they show at once."""
+    try:
+        total, more = capped_count(selector(user=request.user, params=filter_params(request)))
+    except ValidationError:
+        return HttpResponse("", status=400)
+    return render(request, "directory/_count.html", {"total": total, "more": more})
+
+
+def detail_url(record: Any) -> str | None:
+    """The page of a linked record (an account, a contact, a deal), or None where there is none yet."""
+    try:
+        return reverse(linkables()[record.record_type].detail_url_name, args=[record.public_id])
+    except (KeyError, NoReverseMatch):
+        return None
+
+
+def add_service_errors(form: Form, exc: ValidationError, *, aliases: dict[str, str] | None = None) -> None:
+    """A service's refusal shown on the field it names (or above the form)."""
+    for name, errors in exc.message_dict.items():
+        name = (aliases or {}).get(name, name)
+        form.add_error(name if name in form.fields else None, errors)
+
+
+# --- List ------------------------------------------------------------------------------------------
+
+
+@login_required
+def lead_list(request: HttpRequest) -> HttpResponse:
+    """Leads by name, status, source or owner. With htmx, only the results are re-rendered."""
+    if not can(request.user, LEAD, Action.READ):
+        raise PermissionDenied
+    if request.GET.get("part") == "count":
+        return list_count(request, selectors.lead_list)
+    context, status = list_context(request, selector=selectors.lead_list, orderings=LEAD_ORDERINGS,
+                                   default_ordering="name", name=LEAD)
+    context["statuses"] = LeadStatus.choices
+    if request.htmx and request.htmx.target == "results":
+        return render(request, "sales/_lead_results.html", context, status=status)
+    return render(request, "sales/lead_list.html", context, status=status)
+
+
+# --- Create and edit -------------------------------------------------------------------------------
+
+
+def _preselect(request: HttpRequest) -> dict[str, Any]:
+    """?account= and ?contact= name what a new lead is about (ignored unless the user may see them)."""
+    found: dict[str, Any] = {}
+    if account_id := request.GET.get("account", "").strip():
+        found["account"] = account_choices(user=request.user).filter(public_id=account_id).first()
+    if contact_id := request.GET.get("contact", "").strip():
+        found["contact"] = selectors.contact_choices(user=request.user).filter(public_id=contact_id).first()
+    return found
+
+
+@login_required
+def lead_form(request: HttpRequest, public_id: str | None = None) -> HttpResponse:
+    """Create or edit a lead. A stale version re-shows the form with the reason (409)."""
+    lead = None
+    if public_id is not None:
+        lead = selectors.lead_get(user=request.user, public_id=public_id, action=Action.UPDATE)
+    elif not can(request.user, LEAD, Action.CREATE):
+        raise PermissionDenied
+    form = LeadForm(request.POST or None, instance=lead, user=request.user,
+                    preselect=_preselect(request) if lead is None else None)
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                if lead is None:
+                    lead = services.lead_create(actor=request.user, data=form.record_data())
+                    messages.success(request, _("%(name)s was created.") % {"name": lead})
+                else:
+                    lead = services.lead_update(actor=request.user, lead=lead, data=form.record_data(),
+                                                version=form.cleaned_data.get("version"))
+                    messages.success(request, _("Your changes were saved."))
+                if not record_visible(request.user, lead):
+                    messages.info(request, _("%(name)s is now visible only to its owner and those they share "
+                                             "it with.") % {"name": lead})
+                    return redirect("lead_list")
+                return redirect("lead_detail", public_id=lead.public_id)
+            except StaleVersion as exc:
+                conflict, status = exc, 409
+            except PermissionDenied as exc:  # an owner outside the user's scope: say so on the field
+                form.add_error("owner", str(exc))
+                status = 403
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+    return render(request, "sales/lead_form.html", {"form": form, "lead": lead, "conflict": conflict},
+                  status=status)
+
+
+@login_required
+def contact_lookup(request: HttpRequest) -> HttpResponse:
+    """Options for a contact picker: the visible contacts whose name starts with what was typed."""
+    query = (request.GET.get("lookup") or "").strip()[:100]
+    selected = request.GET.get("selected", "")
+    options = selectors.contact_lookup(user=request.user, query=query)
+    current = None
+    if selected and all(c.public_id != selected for c in options):
+        current = selectors.contact_choices(user=request.user).filter(public_id=selected).first()
+    return render(request, "sales/_lead_contact_options.html",
+                  {"options": options, "current": current, "selected": selected})
+
+
+# --- Detail, delete, restore -----------------------------------------------------------------------
+
+
+@login_required
+def lead_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    context = selectors.lead_detail(user=request.user, public_id=public_id)
+    lead = context["lead"]
+    context.update({
+        "record": lead,
+        "pages": {"name": LEAD},
+        "opportunity_url": detail_url(context["opportunity"]) if context["opportunity"] else None,
+        "can_update": can(request.user, LEAD, Action.UPDATE, lead),
+        "can_delete": can(request.user, LEAD, Action.DELETE, lead),
+        "can_convert": lead.status != LeadStatus.CONVERTED and can(request.user, LEAD, Action.UPDATE, lead),
+    })
+    return render(request, "sales/lead_detail.html", context)
+
+
+@login_required
+@require_POST
+def lead_delete(request: HttpRequest, public_id: str) -> HttpResponse:
+    lead = selectors.lead_get(user=request.user, public_id=public_id, action=Action.DELETE)
+    try:
+        services.lead_delete(actor=request.user, lead=lead, version=int_or_none(request.POST.get("version")))
+    except StaleVersion as exc:
+        messages.error(request, str(exc))
+        return redirect("lead_detail", public_id=public_id)
+    request.session["rapport_undo"] = {"url": reverse("lead_restore", args=[public_id]), "name": str(lead)}
+    messages.success(request, _("%(name)s was deleted.") % {"name": lead})
+    return redirect("lead_list")
+
+
+@login_required
+@require_POST
+def lead_restore(request: HttpRequest, public_id: str) -> HttpResponse:
+    lead = selectors.lead_get(user=request.user, public_id=public_id, action=Action.DELETE, deleted=True)
+    services.lead_restore(actor=request.user, lead=lead)
+    request.session.pop("rapport_undo", None)
+    messages.success(request, _("%(name)s was restored.") % {"name": lead})
+    return redirect("lead_detail", public_id=public_id)
+
+
+# --- Convert ---------------------------------------------------------------------------------------
+
+
+@login_required
+def lead_convert(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Turn a lead into an account, a contact and an opportunity: a form, then one service call."""
+    lead = selectors.lead_get(user=request.user, public_id=public_id, action=Action.UPDATE)
+    converted = lead.status == LeadStatus.CONVERTED
+    form = LeadConvertForm(request.POST or None, user=request.user, lead=lead)
+    conflict = None
+    status = 200
+    if request.method == "POST" and converted:
+        conflict, status = _("This lead is converted already."), 409
+    elif request.method == "POST":
+        status = 400
+        if form.is_valid():
+            create_opportunity = form.cleaned_data["create_opportunity"]
+            try:
+                lead = services.lead_convert(
+                    actor=request.user, lead=lead, version=form.cleaned_data.get("version"),
+                    account=form.chosen_account(), contact=form.chosen_contact(),
+                    create_opportunity=create_opportunity,
+                    opportunity_data=form.opportunity_data() if create_opportunity else None)
+            except StaleVersion as exc:
+                conflict, status = exc, 409
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc) or _("You may not convert this lead."))
+                status = 403
+            except ValidationError as exc:
+                if "status" in exc.message_dict:  # converted meanwhile, in another tab
+                    conflict, status = _("This lead is converted already."), 409
+                else:
+                    add_service_errors(form, exc, aliases={"name": "opportunity_name"})
+            else:
+                messages.success(request, _("%(name)s was converted.") % {"name": lead})
+                for record in (lead.opportunity, lead.account):
+                    if record_visible(request.user, record) and (url := detail_url(record)):
+                        return redirect(url)
+                return redirect("lead_detail", public_id=lead.public_id)
+    detail: dict[str, Any] = {}
+    if converted:
+        detail = selectors.lead_detail(user=request.user, public_id=public_id)
+        detail["opportunity_url"] = detail_url(detail["opportunity"]) if detail["opportunity"] else None
+    return render(request, "sales/lead_convert.html", {
+        "lead": lead, "form": form, "conflict": conflict, "converted": converted,
+        "currencies": currency_choices(), **detail,
+    }, status=status)
+
+
+urlpatterns: list[URLPattern] = [
+    path("leads/", lead_list, name="lead_list"),
+    path("leads/new/", lead_form, name="lead_create"),
+    path("leads/contact-lookup/", contact_lookup, name="lead_contact_lookup"),
+    path("leads/<str:public_id>/", lead_detail, name="lead_detail"),
+    path("leads/<str:public_id>/edit/", lead_form, name="lead_edit"),
+    path("leads/<str:public_id>/delete/", lead_delete, name="lead_delete"),
+    path("leads/<str:public_id>/restore/", lead_restore, name="lead_restore"),
+    path("leads/<str:public_id>/convert/", lead_convert, name="lead_convert"),
+]
