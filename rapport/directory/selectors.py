@@ -107,6 +107,16 @@ def account_lookup(*, user: Any, query: str, limit: int = 20) -> list[Account]:
     return list(account_list(user=user, params={"q": query} if query else {}).order_by("name_key", "id")[:limit])
 
 
+def contact_lookup(*, user: Any, query: str, limit: int = 20) -> list[Contact]:
+    """The first contacts whose name (or email) starts with `query`, for a contact picker."""
+    return list(contact_list(user=user, params={"q": query} if query else {}).order_by("name_key", "id")[:limit])
+
+
+def contact_choices(*, user: Any) -> QuerySet[Contact]:
+    """Contacts a picker may accept (it shows only the chosen one and what was searched for)."""
+    return Contact.objects.visible_to(user).only("id", "public_id", "first_name", "last_name", "title", "name_key")
+
+
 def account_detail(*, user: Any, public_id: str) -> dict[str, Any]:
     """An account with what its page shows: contacts the user may see, sub-accounts, history."""
     account = account_get(user=user, public_id=public_id)

@@ -5,6 +5,7 @@ from rapport.directory.views import ACCOUNT_PAGES, CONTACT_PAGES
 
 urlpatterns = [
     path("accounts/lookup/", views.account_lookup, name="account_lookup"),
+    path("contacts/lookup/", views.contact_lookup, name="contact_lookup"),
     # Before accounts/<public_id>/, which would take "stages" for an account's id.
     path("accounts/stages/", views.account_stages, name="account_stages"),
 ]

@@ -221,6 +221,19 @@ def record_restore(request: HttpRequest, public_id: str, *, pages: DirectoryPage
 
 
 @login_required
+def contact_lookup(request: HttpRequest) -> HttpResponse:
+    """Options for a contact picker: the contacts whose name starts with what was typed."""
+    query = (request.GET.get("lookup") or "").strip()[:100]
+    selected = request.GET.get("selected", "")
+    options = selectors.contact_lookup(user=request.user, query=query)
+    current = None
+    if selected and all(c.public_id != selected for c in options):
+        current = selectors.contact_choices(user=request.user).filter(public_id=selected).first()
+    return render(request, "directory/_contact_options.html",
+                  {"options": options, "current": current, "selected": selected})
+
+
+@login_required
 def account_lookup(request: HttpRequest) -> HttpResponse:
     """Options for an account picker: the accounts whose name starts with what was typed."""
     query = (request.GET.get("lookup") or "").strip()[:100]

@@ -304,6 +304,7 @@ ROUTES: list[Route] = [
 
     # Contacts
     page("contact_list", Call("GET", table(EVERYONE, 200)), lists=CONTACT, list_ids=linked_ids("/contacts/")),
+    page("contact_lookup", Call("GET", table(EVERYONE, 200)), lists=CONTACT, list_ids=option_ids, list_cap=20),
     page("contact_create", Call("GET", table(CREATE, 200)),
          Call("POST", table(CREATE, 302), writes=True, body=contact_form)),
     page("contact_detail", Call("GET", table(SEE_OWNERS_RECORD, 200)), subject="contact"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.permissions.routes import Call, Route, linked_ids, option_ids, page, version_of
+from tests.permissions.routes import Call, Route, linked_ids, page, version_of
 from tests.permissions.rules import CHANGE_OWNERS_RECORD, CREATE, EVERYONE, SEE_OWNERS_RECORD, everyone, table
 from tests.permissions.world import World
 
@@ -29,8 +29,6 @@ def convert_form(world: World, actor: str) -> dict[str, Any]:
 
 ROUTES: list[Route] = [
     page("lead_list", Call("GET", table(EVERYONE, 200)), lists="lead", list_ids=linked_ids("/leads/")),
-    page("lead_contact_lookup", Call("GET", table(EVERYONE, 200)), lists="contact", list_ids=option_ids,
-         list_cap=20),
     page("lead_create", Call("GET", table(CREATE, 200)),
          Call("POST", table(CREATE, 302), writes=True, body=lead_form)),
     page("lead_detail", Call("GET", table(SEE_OWNERS_RECORD, 200)), subject="lead"),

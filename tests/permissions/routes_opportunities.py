@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rapport.sales.models import PipelineStage
-from tests.permissions.routes import Call, Route, linked_ids, option_ids, page, version_of
+from tests.permissions.routes import Call, Route, linked_ids, page, version_of
 from tests.permissions.rules import CHANGE_OWNERS_RECORD, CREATE, EVERYONE, SEE_OWNERS_RECORD, everyone, table
 from tests.permissions.world import World
 
@@ -62,7 +62,4 @@ ROUTES: list[Route] = [
          Call("POST", table(CHANGE_OWNERS_RECORD, 302), writes=True),
          subject=f"deleted {OPPORTUNITY}"),
     page("record_opportunities", Call("GET", table(SEE_OWNERS_RECORD, 200)), subject="account", arg="ref"),
-    # The deal form's contact picker: the first visible contacts by name.
-    page("opportunity_contact_lookup", Call("GET", table(EVERYONE, 200)), lists="contact", list_ids=option_ids,
-         list_cap=20),
 ]

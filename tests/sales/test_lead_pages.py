@@ -201,7 +201,7 @@ def test_stale_version_is_a_conflict_and_keeps_the_other_change(personas):
 def test_contact_picker_offers_only_visible_contacts(personas):
     ContactFactory(owner=personas.owner, first_name="Anna", last_name="Berg")
     ContactFactory(owner=personas.outsider, first_name="Secret", last_name="Bergson", visibility=Visibility.PRIVATE)
-    page = text(client_for(personas.owner).get("/leads/contact-lookup/", {"lookup": "berg"}))
+    page = text(client_for(personas.owner).get("/contacts/lookup/", {"lookup": "berg"}))
     assert re.findall(r'<option value="[a-z2-7]{16}"[^>]*>([^<]+)</option>', page) == ["Anna Berg"]
 
 

@@ -570,7 +570,7 @@ def test_panels_answer_404_for_what_the_user_may_not_see(personas):
 def test_contact_picker_offers_only_visible_contacts(personas):
     ContactFactory(first_name="Anna", last_name="Berg", owner=personas.owner)
     ContactFactory(first_name="Hid", last_name="Bergman", owner=personas.outsider, visibility=Visibility.PRIVATE)
-    page = client_for(personas.owner).get("/opportunities/contact-options/", {"lookup": "berg"}).content.decode()
+    page = client_for(personas.owner).get("/contacts/lookup/", {"lookup": "berg"}).content.decode()
     assert "Anna Berg" in page and "Bergman" not in page
 
 

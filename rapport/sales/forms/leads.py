@@ -11,10 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from rapport.core.models import Visibility
 from rapport.directory.forms import AccountLookupField, RecordForm
 from rapport.directory.models import Account, Contact
-from rapport.directory.selectors import account_choices
+from rapport.directory.selectors import account_choices, contact_choices
 from rapport.sales.currencies import default_currency
 from rapport.sales.models import Lead, LeadStatus
-from rapport.sales.selectors import contact_choices
 
 NEW, EXISTING = "new", "existing"
 

@@ -23,7 +23,7 @@ from rapport.core.pagination import capped_count, keyset_page, parse_limit, pars
 from rapport.core.registry import linkables
 from rapport.core.selectors import user_choices
 from rapport.core.text import int_or_none
-from rapport.directory.selectors import account_choices
+from rapport.directory.selectors import account_choices, contact_choices
 from rapport.sales import selectors, services
 from rapport.sales.currencies import currency_choices
 from rapport.sales.filters import LEAD_ORDERINGS
@@ -123,7 +123,7 @@ def _preselect(request: HttpRequest) -> dict[str, Any]:
     if account_id := request.GET.get("account", "").strip():
         found["account"] = account_choices(user=request.user).filter(public_id=account_id).first()
     if contact_id := request.GET.get("contact", "").strip():
-        found["contact"] = selectors.contact_choices(user=request.user).filter(public_id=contact_id).first()
+        found["contact"] = contact_choices(user=request.user).filter(public_id=contact_id).first()
     return found
 
 
@@ -164,19 +164,6 @@ def lead_form(request: HttpRequest, public_id: str | None = None) -> HttpRespons
                 add_service_errors(form, exc)
     return render(request, "sales/lead_form.html", {"form": form, "lead": lead, "conflict": conflict},
                   status=status)
-
-
-@login_required
-def contact_lookup(request: HttpRequest) -> HttpResponse:
-    """Options for a contact picker: the visible contacts whose name starts with what was typed."""
-    query = (request.GET.get("lookup") or "").strip()[:100]
-    selected = request.GET.get("selected", "")
-    options = selectors.contact_lookup(user=request.user, query=query)
-    current = None
-    if selected and all(c.public_id != selected for c in options):
-        current = selectors.contact_choices(user=request.user).filter(public_id=selected).first()
-    return render(request, "sales/_lead_contact_options.html",
-                  {"options": options, "current": current, "selected": selected})
 
 
 # --- Detail, delete, restore -----------------------------------------------------------------------
@@ -273,7 +260,6 @@ def lead_convert(request: HttpRequest, public_id: str) -> HttpResponse:
 urlpatterns: list[URLPattern] = [
     path("leads/", lead_list, name="lead_list"),
     path("leads/new/", lead_form, name="lead_create"),
-    path("leads/contact-lookup/", contact_lookup, name="lead_contact_lookup"),
     path("leads/<str:public_id>/", lead_detail, name="lead_detail"),
     path("leads/<str:public_id>/edit/", lead_form, name="lead_edit"),
     path("leads/<str:public_id>/delete/", lead_delete, name="lead_delete"),

@@ -468,25 +468,11 @@ def record_opportunities(request: HttpRequest, ref: str) -> HttpResponse:
     })
 
 
-@login_required
-def opportunity_contact_lookup(request: HttpRequest) -> HttpResponse:
-    """Options for a contact picker on the deal form: the visible contacts whose name starts with what was typed."""
-    query = (request.GET.get("lookup") or "").strip()[:100]
-    selected = request.GET.get("selected", "")
-    options = selectors.contact_lookup(user=request.user, query=query)
-    current = None
-    if selected and all(contact.public_id != selected for contact in options):
-        current = Contact.objects.visible_to(request.user).filter(public_id=selected).first()
-    return render(request, "sales/_opportunity_contact_options.html",
-                  {"options": options, "current": current, "selected": selected})
-
-
 urlpatterns: list[URLPattern] = [
     path("opportunities/", opportunity_list, name="opportunity_list"),
     path("opportunities/board/", opportunity_board, name="opportunity_board"),
     path("opportunities/forecast/", opportunity_forecast, name="opportunity_forecast"),
     path("opportunities/new/", opportunity_form, name="opportunity_create"),
-    path("opportunities/contact-options/", opportunity_contact_lookup, name="opportunity_contact_lookup"),
     path("opportunities/about/<str:ref>/", record_opportunities, name="record_opportunities"),
     path("opportunities/<str:public_id>/", opportunity_detail, name="opportunity_detail"),
     path("opportunities/<str:public_id>/edit/", opportunity_form, name="opportunity_edit"),
