@@ -186,6 +186,7 @@ class OpportunityFactory(RecordFactory):
     amount = Decimal("1000.00")
     currency = "EUR"
     probability = 10
+    expected_close_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=30))
 
 
 class OrderFactory(RecordFactory):

@@ -139,7 +139,8 @@ class Opportunity(BusinessRecord):
                                  decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default=default_currency)
     probability = models.PositiveSmallIntegerField(_("probability (%)"), default=10, validators=PERCENT)
-    expected_close_on = models.DateField(_("expected close date"), null=True, blank=True)
+    # Required, as in every CRM's forecast: a deal without a date would fall out of every month.
+    expected_close_on = models.DateField(_("expected close date"))
     source = models.CharField(_("source"), max_length=100, blank=True)
     next_step = models.CharField(_("next step"), max_length=200, blank=True)
     outcome_reason = models.CharField(_("won or lost reason"), max_length=300, blank=True)

@@ -41,7 +41,12 @@ from rapport.sales.services import default_pipeline
 CENT = Decimal("0.01")
 # Won and lost deals stay on the board this long after closing; older ones are in the list.
 BOARD_CLOSED_DAYS = 90
-BOARD_CARDS = 50
+BOARD_CARDS = 25
+# What a card shows, and what deciding whether it may be seen and moved reads.
+BOARD_CARD_FIELDS = ("id", "public_id", "version", "name", "amount", "currency", "expected_close_on", "stage_id",
+                     "owner_id", "visibility", "deleted_at", "account_id", "account__public_id", "account__name",
+                     "account__owner_id", "account__visibility", "account__deleted_at", "owner__username",
+                     "owner__first_name", "owner__last_name")
 PANEL_ROWS = 20
 
 
@@ -182,8 +187,8 @@ def pipeline_board(*, user: Any, pipeline: Pipeline | None = None, params: Any =
         totals[row["stage_id"]].append((row["currency"], _money(row["total"]), _money(row["weighted"] / 100)))
     columns = []
     for stage in stages:
-        cards = list(base.filter(stage=stage).select_related("account", "owner")
-                     .order_by(F("expected_close_on").asc(nulls_last=True), "id")[:BOARD_CARDS]) \
+        cards = list(base.filter(stage=stage).select_related("account", "owner").only(*BOARD_CARD_FIELDS)
+                     .order_by("expected_close_on", "id")[:BOARD_CARDS]) \
             if counts[stage.pk] else []
         columns.append(Column(stage=stage, cards=cards, count=counts[stage.pk], totals=totals[stage.pk]))
     return {"pipeline": pipeline, "columns": columns, "pipelines": pipelines(), "closed_days": BOARD_CLOSED_DAYS}
@@ -208,6 +213,7 @@ class ForecastRow:
     count: int
     amount: Decimal
     weighted: Decimal
+    owner_id: str | None = None  # the owner's public id, on rows by owner (two people may share a name)
 
 
 @dataclass
@@ -223,6 +229,9 @@ def _month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
+FORECAST_FIRST_YEAR, FORECAST_LAST_YEAR = 1900, 9000
+
+
 def forecast_period(params: Any) -> tuple[dt.date, dt.date]:
     """The months a forecast covers: `from` and `to` (YYYY-MM), by default this month and the next five."""
     def month(name: str, default: dt.date) -> dt.date:
@@ -230,9 +239,14 @@ def forecast_period(params: Any) -> tuple[dt.date, dt.date]:
         if not raw:
             return default
         try:
-            return dt.date.fromisoformat(f"{raw[:7]}-01")
+            value = dt.date.fromisoformat(f"{raw[:7]}-01")
         except ValueError:
             raise ValidationError({name: [_("Enter a month as YYYY-MM.")]}) from None
+        if not FORECAST_FIRST_YEAR <= value.year <= FORECAST_LAST_YEAR:
+            # Months near the end of the calendar cannot be counted to; refused before they are.
+            raise ValidationError({name: [_("Enter a month from %(first)s-01 to %(last)s-12.")
+                                          % {"first": FORECAST_FIRST_YEAR, "last": FORECAST_LAST_YEAR}]})
+        return value
 
     start = month("from", _month_start(timezone.localdate()))
     default_end = start
@@ -262,12 +276,12 @@ def forecast(*, user: Any, params: Any = None) -> Forecast:
         month = row["month"].date() if isinstance(row["month"], dt.datetime) else row["month"]
         result.by_month.append(ForecastRow(month, row["currency"], row["n"], _money(row["total"]),
                                            _money(row["weighted"] / 100)))
-    owner_rows = qs.values("owner_id", "owner__first_name", "owner__last_name", "owner__username", "currency") \
-        .annotate(**measures).order_by("owner__username", "currency")
+    owner_rows = qs.values("owner__public_id", "owner__first_name", "owner__last_name", "owner__username",
+                           "currency").annotate(**measures).order_by("owner__username", "currency")
     for row in owner_rows:
         name = f"{row['owner__first_name']} {row['owner__last_name']}".strip() or row["owner__username"]
         result.by_owner.append(ForecastRow(name, row["currency"], row["n"], _money(row["total"]),
-                                           _money(row["weighted"] / 100)))
+                                           _money(row["weighted"] / 100), owner_id=row["owner__public_id"]))
     for row in qs.values("currency").annotate(**measures).order_by("currency"):
         result.totals.append(ForecastRow(None, row["currency"], row["n"], _money(row["total"]),
                                          _money(row["weighted"] / 100)))
@@ -280,7 +294,7 @@ def forecast(*, user: Any, params: Any = None) -> Forecast:
 def account_opportunities(*, user: Any, account: Account) -> list[Opportunity]:
     """The account's deals the user may see: open ones first, soonest to close first."""
     return list(Opportunity.objects.visible_to(user).filter(account=account).select_related("stage", "owner")
-                .order_by("-is_open", F("expected_close_on").asc(nulls_last=True), "id")[:PANEL_ROWS])
+                .order_by("-is_open", "expected_close_on", "id")[:PANEL_ROWS])
 
 
 def account_orders(*, user: Any, account: Account) -> list[Order]:
@@ -395,25 +409,12 @@ def hidden_contact_roles(*, user: Any, opportunity: Opportunity) -> list[tuple[C
 # --- Lead and order pages (issue 7: leads, orders) -------------------------------------------------
 
 
-def contact_lookup(*, user: Any, query: str, limit: int = 20) -> list[Contact]:
-    """The first visible contacts whose name starts with `query` (or with that email), for a contact picker."""
-    from rapport.directory.selectors import contact_list
-
-    params = {"q": query} if query else {}
-    return list(contact_list(user=user, params=params).order_by("name_key", "id")[:limit])
-
-
-def contact_choices(*, user: Any) -> QuerySet[Contact]:
-    """Contacts a picker may accept (it shows only the chosen one and what was searched for)."""
-    return Contact.objects.visible_to(user).only("id", "public_id", "first_name", "last_name", "name_key")
-
-
 def account_opportunity_choices(*, user: Any, account: Account | None) -> QuerySet[Opportunity]:
     """The visible deals of an account, open ones first, for an order's opportunity select."""
     if account is None:
         return Opportunity.objects.none()
     return (Opportunity.objects.visible_to(user).filter(account=account)
-            .order_by("-is_open", F("expected_close_on").desc(nulls_last=True), "-id"))
+            .order_by("-is_open", "-expected_close_on", "-id"))
 
 
 # --- The sales API (issue 7, item 6) ---------------------------------------------------------------
@@ -461,13 +462,8 @@ def lead_api_list(*, user: Any, params: Any) -> QuerySet[Lead]:
 
 
 def opportunity_api_list(*, user: Any, params: Any) -> QuerySet[Opportunity]:
-    """opportunity_list with its people, and `close_sort`: the expected close date with deals without one
-    last, so that a cursor never has to compare with NULL."""
-    from django.db.models import Value
-    from django.db.models.functions import Coalesce
-
-    return (opportunity_list(user=user, params=params).prefetch_related("contact_roles__contact")
-            .annotate(close_sort=Coalesce("expected_close_on", Value(dt.date(9999, 12, 31)))))
+    """opportunity_list with its people."""
+    return opportunity_list(user=user, params=params).prefetch_related("contact_roles__contact")
 
 
 def order_api_list(*, user: Any, params: Any) -> QuerySet[Order]:
@@ -535,25 +531,6 @@ def communication_type_paths(types: list[CommunicationType]) -> dict[int, str]:
             current = nodes.get(current.parent_id) if current.parent_id else None
         paths[node.pk] = " → ".join(reversed(names))
     return paths
-
-
-def forecast_owner_rows(*, user: Any, params: Any = None) -> list[dict[str, Any]]:
-    """forecast()'s by-owner rows with the owner's public id (two owners may share a name)."""
-    start, end = forecast_period(params)
-    last_day = (end + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-    qs = (Opportunity.objects.visible_to(user)
-          .filter(is_open=True, expected_close_on__gte=start, expected_close_on__lte=last_day).order_by())
-    if params and (params.get("owner") or "").strip():
-        qs = qs.filter(owner_q(params["owner"].strip(), user))
-    rows = []
-    for row in (qs.values("owner__public_id", "owner__first_name", "owner__last_name", "owner__username",
-                          "currency")
-                .annotate(n=Count("id"), total=Sum("amount"), weighted=Sum(_weighted()))
-                .order_by("owner__username", "currency")):
-        name = f"{row['owner__first_name']} {row['owner__last_name']}".strip() or row["owner__username"]
-        rows.append({"owner": {"id": row["owner__public_id"], "name": name}, "currency": row["currency"],
-                     "count": row["n"], "amount": _money(row["total"]), "weighted": _money(row["weighted"] / 100)})
-    return rows
 
 
 # --- Workflow pages and pipeline settings (issue 7, items 4 and 5: communications, stages, workflows) ----

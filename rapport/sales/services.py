@@ -47,6 +47,12 @@ MAX_ORDER_LINES = 500
 ORDER_SERIES = "order"
 # An open deal expected to close longer ago than this is probably stale: the user is warned.
 STALE_CLOSE_DAYS = 30
+# A new deal given no expected close date is expected to close this many days from today.
+DEFAULT_CLOSE_DAYS = 90
+
+
+def default_close_date() -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=DEFAULT_CLOSE_DAYS)
 
 
 def _check_currency(data: dict[str, Any]) -> None:
@@ -192,13 +198,16 @@ def _roles_text(rows: Sequence[OpportunityContact]) -> str:
 def opportunity_create(
     *, actor: Any, data: dict[str, Any], contacts: Sequence[tuple[Contact, str]] = (),
 ) -> Opportunity:
-    """Create an opportunity; it starts in the first stage of the default pipeline unless given one.
+    """Create an opportunity; it starts in the first stage of the default pipeline unless given one,
+    expected to close in DEFAULT_CLOSE_DAYS unless given a date.
 
     `data["account"]` and the contacts are records the caller found through the actor's visible_to.
     """
     require(actor, Opportunity.record_type, Action.CREATE)
     data = dict(data)
     data.setdefault("currency", default_currency())
+    if data.get("expected_close_on") is None:
+        data["expected_close_on"] = default_close_date()
     _check_currency(data)
     _check_not_negative(data, "amount")
     _stage_fields(data, None)
@@ -391,6 +400,15 @@ def _check_order_total(data: dict[str, Any], rows: Sequence[OrderLine] | None, c
             _("The lines add up to %(total)s, not %(given)s.") % {"total": total, "given": given}]})
 
 
+def _check_order_opportunity(data: dict[str, Any], current: Order | None) -> None:
+    """An order comes from a deal with the same account."""
+    opportunity = data.get("opportunity", getattr(current, "opportunity", None))
+    account = data.get("account", getattr(current, "account", None))
+    if opportunity is not None and account is not None and opportunity.account_id != account.pk:
+        raise ValidationError({"opportunity": [
+            _("%(opportunity)s is a deal with another account.") % {"opportunity": opportunity}]})
+
+
 def _lines_text(rows: Sequence[OrderLine]) -> str:
     return "; ".join(f"{row.quantity.normalize()} × {row.product} @ {row.unit_price}" for row in rows)
 
@@ -404,6 +422,7 @@ def order_create(*, actor: Any, data: dict[str, Any], lines: Sequence[dict[str, 
     data.setdefault("ordered_on", timezone.localdate())
     _check_currency(data)
     _check_not_negative(data, "amount")
+    _check_order_opportunity(data, None)
     order = Order()
     rows = _order_lines(order, lines)
     _check_order_total(data, rows, None)
@@ -426,6 +445,8 @@ def order_update(
     data = dict(data)
     _check_currency(data)
     _check_not_negative(data, "amount")
+    if "opportunity" in data or "account" in data:
+        _check_order_opportunity(data, order)
     if "number" in data and (data["number"] or "").strip() != order.number:
         number = (data["number"] or "").strip()
         if not number:

@@ -32,7 +32,7 @@ def deal(actor, account, name: str, **data) -> Opportunity:
 
 def deal_form(user, account, /, **fields) -> dict:
     return {"name": "Fleet renewal", "account": account.public_id, "stage": stage("Prospecting").public_id,
-            "amount": "1000", "currency": "EUR", "probability": "", "expected_close_on": "", "source": "",
+            "amount": "1000", "currency": "EUR", "probability": "", "expected_close_on": "2030-06-30", "source": "",
             "next_step": "", "outcome_reason": "", "owner": user.public_id, "visibility": "everyone",
             "description": "", **NO_CONTACTS, **fields}
 
@@ -79,8 +79,9 @@ def listed(personas):
     ({"open": "false"}, ["Gamma gear"]),
     ({"open": "true", "ordering": "-amount"}, ["Alpine lodge", "Beta boats", "Alpha fleet"]),
     ({"close_from": "2030-01-01", "close_to": "2030-02-28"}, ["Alpha fleet"]),
-    ({"ordering": "expected_close_on"}, ["Gamma gear", "Alpha fleet", "Alpine lodge", "Beta boats"]),
-    ({"ordering": "-expected_close_on"}, ["Beta boats", "Alpine lodge", "Alpha fleet", "Gamma gear"]),
+    # Beta boats was given no date: it is expected in 90 days, before the others.
+    ({"ordering": "expected_close_on"}, ["Beta boats", "Gamma gear", "Alpha fleet", "Alpine lodge"]),
+    ({"ordering": "-expected_close_on"}, ["Alpine lodge", "Alpha fleet", "Gamma gear", "Beta boats"]),
 ])
 def test_list_filters_and_sorts(personas, listed, query, expected):
     response = client_for(personas.owner).get("/opportunities/", query)
@@ -105,7 +106,7 @@ def test_list_shows_the_columns(personas, listed):
     assert 'href="/opportunities/board/"' in page and 'href="/opportunities/forecast/"' in page
 
 
-def test_list_pages_forwards_and_back_with_empty_close_dates(personas):
+def test_list_pages_forwards_and_back_through_deals_sharing_a_close_date(personas):
     account = AccountFactory(owner=personas.owner)
     for i in range(7):
         deal(personas.owner, account, f"Deal {i}", expected_close_on=dt.date(2030, 1, 1 + i) if i % 2 else None)
@@ -118,10 +119,10 @@ def test_list_pages_forwards_and_back_with_empty_close_dates(personas):
         if link(response, "next") is None:
             break
         response = client.get("/opportunities/" + link(response, "next"))
-    # Dated deals first, by date; those without a date last: each exactly once.
-    assert seen == ["Deal 1", "Deal 3", "Deal 5", "Deal 0", "Deal 2", "Deal 4", "Deal 6"]
+    # Those given no date are expected in 90 days, all on one day: by date, then as created, each once.
+    assert seen == ["Deal 0", "Deal 2", "Deal 4", "Deal 6", "Deal 1", "Deal 3", "Deal 5"]
     back = client.get("/opportunities/" + link(response, "prev"))
-    assert names_in(back) == ["Deal 0", "Deal 2", "Deal 4"]
+    assert names_in(back) == ["Deal 6", "Deal 1", "Deal 3"]
 
 
 def test_list_count_comes_after_the_rows_and_htmx_gets_only_the_results(personas, listed):

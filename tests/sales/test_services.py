@@ -420,3 +420,20 @@ def test_a_lead_about_an_account_the_converter_cannot_see_gets_an_account_of_its
     lead = services.lead_convert(actor=personas.owner, lead=lead, version=lead.version)
     assert lead.account != hidden and lead.account.name == "Visible Co"
     assert not Opportunity.objects.filter(account=hidden).exists()
+
+
+def test_an_order_comes_from_a_deal_with_the_same_account(personas):
+    deal = new_deal(personas.owner)
+    with pytest.raises(ValidationError) as error:
+        services.order_create(actor=personas.owner, data={"account": AccountFactory(), "opportunity": deal,
+                                                          "amount": "10"})
+    assert "opportunity" in error.value.message_dict
+    order = services.order_create(actor=personas.owner, data={"account": deal.account, "opportunity": deal,
+                                                              "amount": "10"})
+    with pytest.raises(ValidationError):
+        services.order_update(actor=personas.owner, order=order, version=order.version,
+                              data={"account": AccountFactory()})
+
+
+def test_a_deal_without_a_close_date_is_expected_in_ninety_days(personas):
+    assert new_deal(personas.owner).expected_close_on == dt.date.today() + dt.timedelta(days=90)

@@ -14,6 +14,7 @@ from rapport.directory.models import Account, Contact
 from rapport.directory.selectors import account_choices, contact_choices
 from rapport.sales.currencies import default_currency
 from rapport.sales.models import Lead, LeadStatus
+from rapport.sales.services import default_close_date
 
 NEW, EXISTING = "new", "existing"
 
@@ -114,7 +115,7 @@ class LeadConvertForm(forms.Form):
     currency = forms.CharField(label=_("Currency"), max_length=3, required=False,
                                widget=forms.TextInput(attrs={"list": "currency-codes", "autocomplete": "off",
                                                              "autocapitalize": "characters", "size": "4"}))
-    expected_close_on = forms.DateField(label=_("Expected close date"), required=False,
+    expected_close_on = forms.DateField(label=_("Expected close date"), required=False, initial=default_close_date,
                                         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

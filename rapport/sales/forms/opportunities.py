@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from rapport.directory.forms import AccountLookupField, RecordForm
 from rapport.directory.models import Contact
-from rapport.sales.currencies import currency_choices, default_currency
+from rapport.sales.currencies import currency_choices
 from rapport.sales.models import Opportunity, PipelineStage
 from rapport.sales.selectors import stage_choices
-from rapport.sales.services import MAX_CONTACT_ROLES, first_stage
+from rapport.sales.services import MAX_CONTACT_ROLES, default_close_date, default_currency, first_stage
 
 
 def grouped_stage_choices(stages: list[PipelineStage]) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -34,7 +34,7 @@ class OpportunityForm(RecordForm):
     # Not a model field here: blank means "the stage's default", which the service fills in.
     probability = forms.IntegerField(label=_("Probability (%)"), required=False, min_value=0, max_value=100,
                                      help_text=_("Leave blank for the stage's default."))
-    expected_close_on = forms.DateField(label=_("Expected close date"), required=False,
+    expected_close_on = forms.DateField(label=_("Expected close date"), initial=default_close_date,
                                         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     lookup_fields = ("account",)
     field_order = ["name", "account", "stage", "amount", "currency", "probability", "expected_close_on", "source",
