@@ -27,6 +27,7 @@ from rapport.activities.recurrence import Occurrence, local_datetime
 from rapport.core.access import access_for, can
 from rapport.core.errors import PossibleDuplicate, StaleVersion
 from rapport.core.models import Action, Team, User
+from rapport.core.record_views import delete_and_offer_undo, restore_and_show
 from rapport.core.registry import linkables
 from rapport.core.selectors import team_list, user_choices, user_list
 from rapport.core.text import int_or_none
@@ -385,25 +386,17 @@ def activity_form(request: HttpRequest, public_id: str | None = None) -> HttpRes
 @require_POST
 def activity_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     activity = selectors.activity_get(user=request.user, public_id=public_id, action=Action.DELETE)
-    try:
-        services.activity_delete(actor=request.user, activity=activity,
-                                 version=int_or_none(request.POST.get("version")))
-    except StaleVersion as exc:
-        messages.error(request, str(exc))
-        return redirect("activity_detail", public_id=public_id)
-    request.session["rapport_undo"] = {"url": reverse("activity_restore", args=[public_id]), "name": str(activity)}
-    messages.success(request, _("%(name)s was deleted.") % {"name": activity})
-    return redirect("calendar")
+    return delete_and_offer_undo(
+        request, record=activity, detail="activity_detail", restore="activity_restore", then="calendar",
+        delete=lambda version: services.activity_delete(actor=request.user, activity=activity, version=version))
 
 
 @login_required
 @require_POST
 def activity_restore(request: HttpRequest, public_id: str) -> HttpResponse:
     activity = selectors.activity_get(user=request.user, public_id=public_id, action=Action.DELETE, deleted=True)
-    services.activity_restore(actor=request.user, activity=activity)
-    request.session.pop("rapport_undo", None)
-    messages.success(request, _("%(name)s was restored.") % {"name": activity})
-    return redirect("activity_detail", public_id=public_id)
+    return restore_and_show(request, record=activity, detail="activity_detail", then="calendar",
+                            restore=lambda: services.activity_restore(actor=request.user, activity=activity))
 
 
 @login_required

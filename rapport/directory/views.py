@@ -26,8 +26,8 @@ from rapport.core.errors import PossibleDuplicate, StaleVersion
 from rapport.core.listing import filter_params, sort_links
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
+from rapport.core.record_views import delete_and_offer_undo, restore_and_show
 from rapport.core.selectors import user_choices
-from rapport.core.text import int_or_none
 from rapport.directory import selectors, services
 from rapport.directory.filters import ACCOUNT_ORDERINGS, CONTACT_ORDERINGS
 from rapport.directory.forms import AccountForm, AddressFormSet, ContactForm
@@ -199,25 +199,18 @@ def record_form(request: HttpRequest, public_id: str | None = None, *, pages: Di
 @require_POST
 def record_delete(request: HttpRequest, public_id: str, *, pages: DirectoryPages) -> HttpResponse:
     record = pages.get_selector(user=request.user, public_id=public_id, action=Action.DELETE)
-    try:
-        pages.delete(actor=request.user, **{pages.name: record}, version=int_or_none(request.POST.get("version")))
-    except StaleVersion as exc:
-        messages.error(request, str(exc))
-        return redirect(f"{pages.name}_detail", public_id=public_id)
-    request.session["rapport_undo"] = {"url": reverse(f"{pages.name}_restore", args=[public_id]),
-                                       "name": str(record)}
-    messages.success(request, _("%(name)s was deleted.") % {"name": record})
-    return redirect(f"{pages.name}_list")
+    return delete_and_offer_undo(
+        request, record=record, detail=f"{pages.name}_detail", restore=f"{pages.name}_restore",
+        then=f"{pages.name}_list",
+        delete=lambda version: pages.delete(actor=request.user, **{pages.name: record}, version=version))
 
 
 @login_required
 @require_POST
 def record_restore(request: HttpRequest, public_id: str, *, pages: DirectoryPages) -> HttpResponse:
     record = pages.get_selector(user=request.user, public_id=public_id, action=Action.DELETE, deleted=True)
-    pages.restore(actor=request.user, **{pages.name: record})
-    request.session.pop("rapport_undo", None)
-    messages.success(request, _("%(name)s was restored.") % {"name": record})
-    return redirect(f"{pages.name}_detail", public_id=public_id)
+    return restore_and_show(request, record=record, detail=f"{pages.name}_detail", then=f"{pages.name}_list",
+                            restore=lambda: pages.restore(actor=request.user, **{pages.name: record}))
 
 
 @login_required

@@ -20,9 +20,9 @@ from rapport.core.errors import StaleVersion
 from rapport.core.listing import filter_params, sort_links
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
+from rapport.core.record_views import delete_and_offer_undo, restore_and_show
 from rapport.core.registry import linkables
 from rapport.core.selectors import user_choices
-from rapport.core.text import int_or_none
 from rapport.directory.selectors import account_choices, contact_choices
 from rapport.sales import selectors, services
 from rapport.sales.currencies import currency_choices
@@ -188,24 +188,17 @@ def lead_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def lead_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     lead = selectors.lead_get(user=request.user, public_id=public_id, action=Action.DELETE)
-    try:
-        services.lead_delete(actor=request.user, lead=lead, version=int_or_none(request.POST.get("version")))
-    except StaleVersion as exc:
-        messages.error(request, str(exc))
-        return redirect("lead_detail", public_id=public_id)
-    request.session["rapport_undo"] = {"url": reverse("lead_restore", args=[public_id]), "name": str(lead)}
-    messages.success(request, _("%(name)s was deleted.") % {"name": lead})
-    return redirect("lead_list")
+    return delete_and_offer_undo(
+        request, record=lead, detail="lead_detail", restore="lead_restore", then="lead_list",
+        delete=lambda version: services.lead_delete(actor=request.user, lead=lead, version=version))
 
 
 @login_required
 @require_POST
 def lead_restore(request: HttpRequest, public_id: str) -> HttpResponse:
     lead = selectors.lead_get(user=request.user, public_id=public_id, action=Action.DELETE, deleted=True)
-    services.lead_restore(actor=request.user, lead=lead)
-    request.session.pop("rapport_undo", None)
-    messages.success(request, _("%(name)s was restored.") % {"name": lead})
-    return redirect("lead_detail", public_id=public_id)
+    return restore_and_show(request, record=lead, detail="lead_detail", then="lead_list",
+                            restore=lambda: services.lead_restore(actor=request.user, lead=lead))
 
 
 # --- Convert ---------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from rapport.core.errors import StaleVersion
 from rapport.core.listing import filter_params, sort_links
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
+from rapport.core.record_views import delete_and_offer_undo, restore_and_show
 from rapport.core.selectors import user_choices
 from rapport.core.text import int_or_none
 from rapport.directory.models import Account, Contact
@@ -400,16 +401,11 @@ def opportunity_form(request: HttpRequest, public_id: str | None = None) -> Http
 @require_POST
 def opportunity_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     opportunity = selectors.opportunity_get(user=request.user, public_id=public_id, action=Action.DELETE)
-    try:
-        services.opportunity_delete(actor=request.user, opportunity=opportunity,
-                                    version=int_or_none(request.POST.get("version")))
-    except StaleVersion as exc:
-        messages.error(request, str(exc))
-        return redirect("opportunity_detail", public_id=public_id)
-    request.session["rapport_undo"] = {"url": reverse("opportunity_restore", args=[public_id]),
-                                       "name": str(opportunity)}
-    messages.success(request, _("%(name)s was deleted.") % {"name": opportunity})
-    return redirect("opportunity_list")
+    return delete_and_offer_undo(
+        request, record=opportunity, detail="opportunity_detail", restore="opportunity_restore",
+        then="opportunity_list",
+        delete=lambda version: services.opportunity_delete(actor=request.user, opportunity=opportunity,
+                                                           version=version))
 
 
 @login_required
@@ -417,14 +413,8 @@ def opportunity_delete(request: HttpRequest, public_id: str) -> HttpResponse:
 def opportunity_restore(request: HttpRequest, public_id: str) -> HttpResponse:
     opportunity = selectors.opportunity_get(user=request.user, public_id=public_id, action=Action.DELETE,
                                             deleted=True)
-    try:
-        services.opportunity_restore(actor=request.user, opportunity=opportunity)
-    except StaleVersion as exc:
-        messages.error(request, str(exc))
-        return redirect("opportunity_list")
-    request.session.pop("rapport_undo", None)
-    messages.success(request, _("%(name)s was restored.") % {"name": opportunity})
-    return redirect("opportunity_detail", public_id=public_id)
+    return restore_and_show(request, record=opportunity, detail="opportunity_detail", then="opportunity_list",
+                            restore=lambda: services.opportunity_restore(actor=request.user, opportunity=opportunity))
 
 
 # --- Panels and pickers -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,6 +21,7 @@ from rapport.activities.selectors import record_ref
 from rapport.core.access import can, record_visible
 from rapport.core.errors import StaleVersion
 from rapport.core.models import Action
+from rapport.core.record_views import delete_and_offer_undo, restore_and_show
 from rapport.core.text import int_or_none
 from rapport.directory.selectors import account_choices
 from rapport.sales import selectors, services
@@ -181,25 +182,19 @@ def order_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def order_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     order = selectors.order_get(user=request.user, public_id=public_id, action=Action.DELETE)
-    try:
-        services.order_delete(actor=request.user, order=order, version=int_or_none(request.POST.get("version")))
-    except StaleVersion as exc:
-        messages.error(request, str(exc))
-        return redirect("order_detail", public_id=public_id)
-    name = _("Order %(number)s") % {"number": order}
-    request.session["rapport_undo"] = {"url": reverse("order_restore", args=[public_id]), "name": name}
-    messages.success(request, _("%(name)s was deleted.") % {"name": name})
-    return redirect("order_list")
+    return delete_and_offer_undo(
+        request, record=order, detail="order_detail", restore="order_restore", then="order_list",
+        name=_("Order %(number)s") % {"number": order},
+        delete=lambda version: services.order_delete(actor=request.user, order=order, version=version))
 
 
 @login_required
 @require_POST
 def order_restore(request: HttpRequest, public_id: str) -> HttpResponse:
     order = selectors.order_get(user=request.user, public_id=public_id, action=Action.DELETE, deleted=True)
-    services.order_restore(actor=request.user, order=order)
-    request.session.pop("rapport_undo", None)
-    messages.success(request, _("Order %(number)s was restored.") % {"number": order})
-    return redirect("order_detail", public_id=public_id)
+    return restore_and_show(request, record=order, detail="order_detail", then="order_list",
+                            name=_("Order %(number)s") % {"number": order},
+                            restore=lambda: services.order_restore(actor=request.user, order=order))
 
 
 # --- The Orders panel of an account page -----------------------------------------------------------
