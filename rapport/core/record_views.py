@@ -11,8 +11,19 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from rapport.core.access import record_visible
 from rapport.core.errors import StaleVersion
 from rapport.core.text import int_or_none
+
+
+def show_saved(request: HttpRequest, *, record: Any, detail: str, then: str, name: str | None = None) -> HttpResponse:
+    """After a save, the record's page; when the save put it out of the user's sight (given to another
+    owner, made private), `then` with a word on why it is not there."""
+    if not record_visible(request.user, record):
+        messages.info(request, _("%(name)s is now visible only to its owner and those they share it with.")
+                      % {"name": name or str(record)})
+        return redirect(then)
+    return redirect(detail, public_id=record.public_id)
 
 
 def delete_and_offer_undo(

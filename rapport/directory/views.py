@@ -15,18 +15,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from rapport.core.access import can, record_visible
+from rapport.core.access import can
 from rapport.core.errors import PossibleDuplicate, StaleVersion
 from rapport.core.listing import filter_params, sort_links
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
-from rapport.core.record_views import delete_and_offer_undo, restore_and_show
+from rapport.core.record_views import delete_and_offer_undo, restore_and_show, show_saved
 from rapport.core.selectors import user_choices
 from rapport.directory import selectors, services
 from rapport.directory.filters import ACCOUNT_ORDERINGS, CONTACT_ORDERINGS
@@ -170,12 +170,7 @@ def record_form(request: HttpRequest, public_id: str | None = None, *, pages: Di
                     record = pages.update(actor=request.user, **{pages.name: record}, data=form.record_data(),
                                           version=form.cleaned_data.get("version"), addresses=address_data)
                     messages.success(request, _("Your changes were saved."))
-                if not record_visible(request.user, record):
-                    # The save put it out of the user's sight (another owner, private): say so.
-                    messages.info(request, _("%(name)s is now visible only to its owner and those they share "
-                                             "it with.") % {"name": record})
-                    return redirect(f"{pages.name}_list")
-                return redirect(f"{pages.name}_detail", public_id=record.public_id)
+                return show_saved(request, record=record, detail=f"{pages.name}_detail", then=f"{pages.name}_list")
             except PossibleDuplicate as exc:
                 duplicates = exc.duplicates
                 form.data = form.data.copy()

@@ -20,7 +20,7 @@ from rapport.core.errors import StaleVersion
 from rapport.core.listing import filter_params, sort_links
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
-from rapport.core.record_views import delete_and_offer_undo, restore_and_show
+from rapport.core.record_views import delete_and_offer_undo, restore_and_show, show_saved
 from rapport.core.registry import linkables
 from rapport.core.selectors import user_choices
 from rapport.directory.selectors import account_choices, contact_choices
@@ -150,11 +150,7 @@ def lead_form(request: HttpRequest, public_id: str | None = None) -> HttpRespons
                     lead = services.lead_update(actor=request.user, lead=lead, data=form.record_data(),
                                                 version=form.cleaned_data.get("version"))
                     messages.success(request, _("Your changes were saved."))
-                if not record_visible(request.user, lead):
-                    messages.info(request, _("%(name)s is now visible only to its owner and those they share "
-                                             "it with.") % {"name": lead})
-                    return redirect("lead_list")
-                return redirect("lead_detail", public_id=lead.public_id)
+                return show_saved(request, record=lead, detail="lead_detail", then="lead_list")
             except StaleVersion as exc:
                 conflict, status = exc, 409
             except PermissionDenied as exc:  # an owner outside the user's scope: say so on the field

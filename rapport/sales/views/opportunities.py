@@ -30,7 +30,7 @@ from rapport.core.errors import StaleVersion
 from rapport.core.listing import filter_params, sort_links
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
-from rapport.core.record_views import delete_and_offer_undo, restore_and_show
+from rapport.core.record_views import delete_and_offer_undo, restore_and_show, show_saved
 from rapport.core.selectors import user_choices
 from rapport.core.text import int_or_none
 from rapport.directory.models import Account, Contact
@@ -378,11 +378,7 @@ def opportunity_form(request: HttpRequest, public_id: str | None = None) -> Http
                     messages.success(request, _("Your changes were saved."))
                 if warning := services.close_date_warning(record):
                     messages.warning(request, warning)
-                if not record_visible(request.user, record):
-                    messages.info(request, _("%(name)s is now visible only to its owner and those they share "
-                                             "it with.") % {"name": record})
-                    return redirect("opportunity_list")
-                return redirect("opportunity_detail", public_id=record.public_id)
+                return show_saved(request, record=record, detail="opportunity_detail", then="opportunity_list")
             except StaleVersion as exc:
                 conflict = exc
             except PermissionDenied as exc:  # an owner outside the user's scope: said on the field

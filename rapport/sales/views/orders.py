@@ -11,17 +11,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rapport.activities.selectors import record_ref
-from rapport.core.access import can, record_visible
+from rapport.core.access import can
 from rapport.core.errors import StaleVersion
 from rapport.core.models import Action
-from rapport.core.record_views import delete_and_offer_undo, restore_and_show
+from rapport.core.record_views import delete_and_offer_undo, restore_and_show, show_saved
 from rapport.core.text import int_or_none
 from rapport.directory.selectors import account_choices
 from rapport.sales import selectors, services
@@ -141,11 +141,8 @@ def order_form(request: HttpRequest, public_id: str | None = None) -> HttpRespon
                     order = services.order_update(actor=request.user, order=order, data=form.record_data(),
                                                   version=form.cleaned_data.get("version"), lines=line_data)
                     messages.success(request, _("Your changes were saved."))
-                if not record_visible(request.user, order):
-                    messages.info(request, _("Order %(number)s is now visible only to its owner and those they "
-                                             "share it with.") % {"number": order})
-                    return redirect("order_list")
-                return redirect("order_detail", public_id=order.public_id)
+                return show_saved(request, record=order, detail="order_detail", then="order_list",
+                                  name=_("Order %(number)s") % {"number": order})
             except StaleVersion as exc:
                 conflict, status = exc, 409
             except PermissionDenied as exc:  # an owner outside the user's scope: say so on the field
