@@ -7,6 +7,7 @@ import hmac
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -29,8 +30,10 @@ from rapport.activities.models import (
 )
 from rapport.core.access import access_for, require
 from rapport.core.errors import StaleVersion
+from rapport.core.history import display_value
 from rapport.core.models import Action, User
 from rapport.core.records import record_create, record_delete, record_restore, record_update
+from rapport.core.registry import linkables
 
 MAX_ASSIGNEES = 50
 MAX_ATTENDEES = 200
@@ -187,10 +190,14 @@ def activity_create(
     return activity
 
 
-def activity_links_copy(*, source: Any, targets: Sequence[Any]) -> int:
-    """Make every activity regarding `source` regard `targets` too (a converted lead's history
-    follows it to the account, contact and deal it became); the number of links added."""
-    links = ActivityLink.objects.filter(record_type=source.record_type, record_id=source.pk)
+def activity_links_copy(*, source: Any, targets: Sequence[Any], user: Any) -> int:
+    """Make every activity regarding `source` that `user` may see regard `targets` too (a converted
+    lead's history follows it to the account, contact and deal it became); the number of links added.
+
+    Only links are added: the activities themselves, their versions and who sees them stay as they were.
+    """
+    links = ActivityLink.objects.filter(record_type=source.record_type, record_id=source.pk,
+                                        activity__in=Activity.objects.visible_to(user))
     activity_ids = list(links.values_list("activity_id", flat=True))
     have = set(ActivityLink.objects.filter(activity_id__in=activity_ids).values_list(
         "activity_id", "record_type", "record_id"))
@@ -229,13 +236,18 @@ def activity_update(
         before = _names(User.objects.filter(pk__in=activity.assignments.values("user_id")))
         if before != _names(assignees):
             related["assignees"] = [before, _names(assignees)]
-    if attendees is not None and _names(activity.attendees.all()) != _names(attendees):
-        related["attendees"] = [_names(activity.attendees.all()), _names(attendees)]
+    # Linked records go into the history as links, so that a reader who may not see one is not told its name.
+    if attendees is not None:
+        before_attendees = list(activity.attendees.all())
+        if {c.pk for c in before_attendees} != {c.pk for c in attendees}:
+            related["attendees"] = [display_value(before_attendees), display_value(list(attendees))]
     if regarding is not None:
         _check_links(regarding)
-        before_links = sorted(activity.links.values_list("record_type", "record_id"))
-        if before_links != sorted({(r.record_type, r.pk) for r in regarding}):
-            related["regarding"] = [_names(f"{t}#{i}" for t, i in before_links), _names(regarding)]
+        before_links = activity.links.values_list("record_type", "record_id")
+        if set(before_links) != {(r.record_type, r.pk) for r in regarding}:
+            before_records = [found for t, i in before_links if t in linkables()
+                              and (found := apps.get_model(linkables()[t].model_label).objects.filter(pk=i).first())]
+            related["regarding"] = [display_value(before_records), display_value(list(regarding))]
     activity = record_update(activity, actor=actor, data=data, version=version, related_changes=related,
                              rights_checked=rights_checked)
     _sync_assignments(activity)

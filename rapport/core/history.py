@@ -23,6 +23,9 @@ def display_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, list | tuple):
+        # Several linked records (a deal's people, an activity's attendees): each kept as a link.
+        return [display_value(item) for item in value]
     if isinstance(value, models.Model) and hasattr(value, "record_type") and hasattr(value, "public_id"):
         # A linked business record: kept with its id, so that a reader who may not see it is not told its name.
         return {"ref": value._meta.label_lower, "id": value.public_id, "name": str(value)}
@@ -87,8 +90,9 @@ def _visible_refs(user: Any, entries: list[HistoryEntry]) -> set[tuple[str, str]
     for entry in entries:
         for values in entry.changes.values():
             for value in values:
-                if _is_ref(value):
-                    wanted.setdefault(value["ref"], set()).add(value["id"])
+                for item in value if isinstance(value, list) else [value]:
+                    if _is_ref(item):
+                        wanted.setdefault(item["ref"], set()).add(item["id"])
     visible: set[tuple[str, str]] = set()
     for label, ids in wanted.items():
         linked = apps.get_model(label)
@@ -98,6 +102,8 @@ def _visible_refs(user: Any, entries: list[HistoryEntry]) -> set[tuple[str, str]
 
 
 def _shown(value: Any, visible: set[tuple[str, str]]) -> Any:
+    if isinstance(value, list):
+        return "; ".join(str(_shown(item, visible)) for item in value)
     if not _is_ref(value):
         return value
     return value["name"] if (value["ref"], value["id"]) in visible else _("(hidden)")

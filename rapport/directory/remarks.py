@@ -49,26 +49,38 @@ def parse_attribute_filter(raw: str) -> tuple[str, str] | None:
     return None
 
 
-def _pair_pattern(key: str) -> re.Pattern[str]:
-    return re.compile(rf"""(?<![\w.=-]){re.escape(key)}=(?:"[^"]{{0,200}}"|[^\s,;"]{{1,200}})""", re.IGNORECASE)
+def _pair_spans(remarks: str, key: str) -> list[tuple[int, int]]:
+    """Where the `key=value` pairs of a text stand, as parse_attributes reads them: links skipped,
+    punctuation after a bare value left to the sentence."""
+    spans = []
+    for match in _PAIR.finditer(remarks):
+        if match.group("url") or match.group("key").lower() != key:
+            continue
+        end = match.end()
+        bare = match.group("bare")
+        if bare is not None:
+            end -= len(bare) - len(bare.rstrip(_TRAILING_PUNCTUATION))
+        spans.append((match.start(), end))
+    return spans
 
 
 def set_attribute(remarks: str, key: str, value: str) -> str:
-    """The remarks with `key=value` written in: in place of the key's pairs, or added on a line of its own.
-    An empty value takes the key's pairs out."""
-    pattern = _pair_pattern(key)
+    """The remarks with `key=value` written in, in place of the key's pairs (or on a line of its own),
+    and nothing else of the text touched. An empty value takes the key's pairs out."""
     remarks = remarks or ""
-    if not value:
-        cleaned = pattern.sub("", remarks)
-        return "\n".join(" ".join(line.split()) for line in cleaned.splitlines()).strip()
-    pair = f"{key}={value}" if re.fullmatch(r"[^\s,;\"]+", value) else f'{key}="{value}"'
-    if pattern.search(remarks):
-        first = True
-
-        def replace(_match: re.Match[str]) -> str:
-            nonlocal first
-            keep, first = first, False
-            return pair if keep else ""
-
-        return pattern.sub(replace, remarks)
-    return f"{remarks.rstrip()}\n{pair}" if remarks.strip() else pair
+    spans = _pair_spans(remarks, key)
+    pair = f"{key}={value}" if re.fullmatch(r"[^\s,;\"]+", value or "-") else f'{key}="{value}"'
+    if not spans:
+        if not value:
+            return remarks
+        return f"{remarks.rstrip()}\n{pair}" if remarks.strip() else pair
+    parts: list[str] = []
+    done = 0
+    for index, (start, end) in enumerate(spans):
+        if index == 0 and value:
+            parts += [remarks[done:start], pair]
+        else:  # the pair goes, with the space before it
+            parts.append(remarks[done:start - 1 if start and remarks[start - 1] == " " else start])
+        done = end
+    parts.append(remarks[done:])
+    return "".join(parts)

@@ -119,26 +119,31 @@ def _stage_in_step(data: dict[str, Any], account: Account | None) -> None:
     """Keep the relationship stage and the remarks' `stage=` attribute saying the same, in place.
 
     A stage chosen in the stage field wins and is written into the remarks; otherwise a
-    `stage=mature` newly written in the remarks sets the stage.
+    `stage=mature` newly written in the remarks sets the stage, and a pair taken out of the
+    remarks is put back. An edit that touches neither leaves both as they are (older remarks may
+    hold a `stage=` from before the two were kept in step).
     """
     old_stage = account.stage if account is not None else ""
     old_remarks = account.remarks if account is not None else ""
     stage = data.get("stage", old_stage) or ""
     remarks = data.get("remarks", old_remarks) or ""
+    old_written = parse_attributes(old_remarks).get(STAGE_KEY) if account is not None else None
     written = parse_attributes(remarks).get(STAGE_KEY)
-    stage_chosen = "stage" in data and stage != old_stage
-    if not stage_chosen and written is not None and written != parse_attributes(old_remarks).get(STAGE_KEY):
+    if "stage" in data and stage != old_stage:
+        if written != (stage or None):
+            remarks = set_attribute(remarks, STAGE_KEY, stage)
+    elif written is not None and written != old_written:
         if written not in RelationshipStage.values:
             raise ValidationError({"remarks": [
                 _("stage=%(value)s is not a relationship stage; use one of: %(stages)s.")
                 % {"value": written, "stages": ", ".join(RelationshipStage.values)}]})
         stage = written
-    if written != (stage or None):
+    elif written is None and old_written is not None and stage and remarks != old_remarks:
         remarks = set_attribute(remarks, STAGE_KEY, stage)
-    if stage != old_stage or "stage" in data:
-        data["stage"] = stage
-    if remarks != old_remarks or "remarks" in data:
-        data["remarks"] = remarks
+    else:
+        return
+    data["stage"] = stage
+    data["remarks"] = remarks
     if stage != old_stage:
         data["stage_changed_on"] = timezone.localdate()
 

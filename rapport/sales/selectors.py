@@ -72,7 +72,8 @@ def lead_get(*, user: Any, public_id: str, action: str = Action.READ, deleted: b
 
 
 def opportunity_get(*, user: Any, public_id: str, action: str = Action.READ, deleted: bool = False) -> Opportunity:
-    qs = Opportunity.objects.select_related("owner", "account", "stage", "stage__pipeline")
+    qs = Opportunity.objects.select_related("owner", "account", "stage", "stage__pipeline").prefetch_related(
+        "contact_roles__contact")
     return access_record(user, Opportunity, public_id, action, queryset=qs, deleted=deleted)
 
 

@@ -20,10 +20,12 @@ from rapport.activities.models import ActivityKind
 from rapport.activities.services import activity_create, activity_links_copy
 from rapport.core.access import access_for, record_visible, require
 from rapport.core.errors import StaleVersion
-from rapport.core.models import Action
+from rapport.core.history import display_value
+from rapport.core.models import Action, Visibility
 from rapport.core.records import record_create, record_delete, record_restore, record_update
 from rapport.core.services import next_number
 from rapport.directory.models import Account, Contact
+from rapport.directory.remarks import set_attribute
 from rapport.directory.services import account_create, contact_create
 from rapport.sales.currencies import ISO_4217, default_currency
 from rapport.sales.models import (
@@ -114,8 +116,9 @@ def stage_save(
         place = stage.pipeline.stages.count() + 1  # a new stage goes last
     stage.full_clean()
     stage.save()
-    # Deals in a stage that became won or lost (or open again) follow it.
-    Opportunity.objects.filter(stage=stage).exclude(is_open=not stage.is_closed).update(is_open=not stage.is_closed)
+    # Deals in a stage that became won or lost (or open again) follow it; closing them dates it today.
+    Opportunity.objects.filter(stage=stage).exclude(is_open=not stage.is_closed).update(
+        is_open=not stage.is_closed, closed_on=timezone.localdate() if stage.is_closed else None)
     if place is not None:
         others = list(PipelineStage.objects.filter(pipeline=stage.pipeline).exclude(pk=stage.pk)
                       .order_by("position", "id"))
@@ -190,8 +193,11 @@ def _contact_rows(opportunity: Opportunity, contacts: Sequence[tuple[Contact, st
     return list(rows.values())
 
 
-def _roles_text(rows: Sequence[OpportunityContact]) -> str:
-    return "; ".join(f"{row.contact}{f' ({row.role})' if row.role else ''}" for row in rows)
+def _roles_history(rows: Sequence[OpportunityContact]) -> list[dict[str, str]]:
+    """A deal's people as the history keeps them: links, so a reader who may not see one is not told
+    the name, each with the person's role."""
+    return [{**display_value(row.contact), "name": f"{row.contact}{f' ({row.role})' if row.role else ''}"}
+            for row in rows]
 
 
 @transaction.atomic
@@ -226,15 +232,18 @@ def opportunity_update(
     data = dict(data)
     _check_currency(data)
     _check_not_negative(data, "amount")
+    if "account" in data and data["account"].pk != opportunity.account_id \
+            and Order.objects.filter(opportunity=opportunity).exists():
+        raise ValidationError({"account": [_("Orders came from this deal with its account; it stays with it.")]})
     from_stage = opportunity.stage
     new_stage = _stage_fields(data, opportunity)
     related: dict[str, list[Any]] = {}
     rows = None
     if contacts is not None:
         rows = _contact_rows(opportunity, contacts)
-        before = _roles_text(list(opportunity.contact_roles.select_related("contact")))
-        if before != _roles_text(rows):
-            related["contacts"] = [before, _roles_text(rows)]
+        before = list(opportunity.contact_roles.select_related("contact"))
+        if {(r.contact_id, r.role) for r in before} != {(r.contact_id, r.role) for r in rows}:
+            related["contacts"] = [_roles_history(before), _roles_history(rows)]
         else:
             rows = None
     opportunity = record_update(opportunity, actor=actor, data=data, version=version, related_changes=related)
@@ -306,14 +315,15 @@ def lead_restore(*, actor: Any, lead: Lead) -> Lead:
 def lead_convert(
     *, actor: Any, lead: Lead, version: int | None, account: Account | None = None,
     contact: Contact | None = None, opportunity_data: dict[str, Any] | None = None,
-    create_opportunity: bool = True,
+    create_opportunity: bool = True, new_account: bool = False, new_contact: bool = False,
 ) -> Lead:
     """Turn a lead into an account, a contact and an opportunity in one step.
 
     An account or contact given (found through the actor's visible_to), or the one the lead is
-    about, is linked rather than created; what is created is shared as the lead was. The lead stays,
-    marked converted and pointing to what it became; its activities now also regard the new account,
-    contact and opportunity.
+    about, is linked rather than created, unless `new_account` / `new_contact` asks for new ones.
+    What is created is shared as the lead was, and owned by the lead's owner where the actor may
+    create records for them. The lead stays, marked converted and pointing to what it became; its
+    activities the actor may see now also regard the new account, contact and opportunity.
     """
     require(actor, Lead.record_type, Action.UPDATE, owner_id=lead.owner_id)
     if lead.status == LeadStatus.CONVERTED:
@@ -325,30 +335,40 @@ def lead_convert(
         raise StaleVersion(current_version=lead.version)
     # Records the lead is about count only where the actor may see them: a conversion must not
     # attach new records to an account the actor cannot see.
-    account = account or (lead.account if record_visible(actor, lead.account) else None)
-    contact = contact or (lead.contact if record_visible(actor, lead.contact) else None)
-    if account is None and contact is not None and record_visible(actor, contact.account):
+    if account is None and not new_account and record_visible(actor, lead.account):
+        account = lead.account
+    if contact is None and not new_contact and record_visible(actor, lead.contact):
+        contact = lead.contact
+    if account is None and not new_account and contact is not None and record_visible(actor, contact.account):
         account = contact.account
+
+    def shared(record_type: str) -> dict[str, Any]:
+        owner = lead.owner if access_for(actor).covers_owner(record_type, Action.CREATE, lead.owner_id) else actor
+        return {"owner": owner, "visibility": lead.visibility}
+
     if account is None:
         if not lead.company:
             raise ValidationError({"account": [_("Choose an account, or give the lead a company name.")]})
-        account = account_create(actor=actor, data={"name": lead.company, "remarks": lead.remarks,
-                                                    "visibility": lead.visibility},
-                                 confirm_duplicate=True)
+        # The lead's remarks go along, but not a stage= of theirs: a lead is no customer at any stage yet.
+        account = account_create(actor=actor, confirm_duplicate=True, data={
+            "name": lead.company, "remarks": set_attribute(lead.remarks, "stage", ""), **shared("account")})
     if contact is None and (lead.last_name or lead.first_name):
         contact = contact_create(actor=actor, confirm_duplicate=True, data={
             "first_name": lead.first_name, "last_name": lead.last_name or lead.first_name, "title": lead.title,
-            "email": lead.email, "phone": lead.phone, "account": account, "visibility": lead.visibility})
+            "email": lead.email, "phone": lead.phone, "account": account, **shared("contact")})
     opportunity = None
     if create_opportunity:
-        data = {"name": f"{account.name}", "source": lead.source, "visibility": lead.visibility,
+        # Named after the account when everyone may see that name; after the lead otherwise.
+        name = account.name if account.visibility == Visibility.EVERYONE else lead.company or lead.display_name
+        data = {"name": name, "source": lead.source, **shared("opportunity"),
                 **(opportunity_data or {}), "account": account}
         opportunity = opportunity_create(actor=actor, data=data,
                                          contacts=[(contact, "")] if contact is not None else [])
     lead = record_update(lead, actor=actor, version=version, data={
         "status": LeadStatus.CONVERTED, "account": account, "contact": contact, "opportunity": opportunity,
         "converted_at": timezone.now()})
-    activity_links_copy(source=lead, targets=[r for r in (account, contact, opportunity) if r is not None])
+    activity_links_copy(source=lead, targets=[r for r in (account, contact, opportunity) if r is not None],
+                        user=actor)
     return lead
 
 
@@ -400,13 +420,22 @@ def _check_order_total(data: dict[str, Any], rows: Sequence[OrderLine] | None, c
             _("The lines add up to %(total)s, not %(given)s.") % {"total": total, "given": given}]})
 
 
+def _next_order_number() -> str:
+    """The series' next number that no order has (someone may have typed one by hand)."""
+    for _attempt in range(1000):
+        number = f"ORD-{next_number(ORDER_SERIES)}"
+        if not Order.objects.filter(number=number).exists():
+            return number
+    raise ValidationError({"number": [_("No free order number was found; give one.")]})
+
+
 def _check_order_opportunity(data: dict[str, Any], current: Order | None) -> None:
     """An order comes from a deal with the same account."""
     opportunity = data.get("opportunity", getattr(current, "opportunity", None))
     account = data.get("account", getattr(current, "account", None))
     if opportunity is not None and account is not None and opportunity.account_id != account.pk:
-        raise ValidationError({"opportunity": [
-            _("%(opportunity)s is a deal with another account.") % {"opportunity": opportunity}]})
+        # Not named: the deal may be one the user may not see.
+        raise ValidationError({"opportunity": [_("The deal is with another account than the order.")]})
 
 
 def _lines_text(rows: Sequence[OrderLine]) -> str:
@@ -427,7 +456,7 @@ def order_create(*, actor: Any, data: dict[str, Any], lines: Sequence[dict[str, 
     rows = _order_lines(order, lines)
     _check_order_total(data, rows, None)
     if not (data.get("number") or "").strip():
-        data["number"] = f"ORD-{next_number(ORDER_SERIES)}"
+        data["number"] = _next_order_number()
     elif Order.objects.filter(number=data["number"].strip()).exists():
         raise ValidationError({"number": [_("Another order has the number %s.") % data["number"].strip()]})
     order = record_create(Order, actor=actor, data=data)
@@ -528,11 +557,17 @@ def _save_tree(workflow: WorkflowDefinition, tree: Sequence[dict[str, Any]]) -> 
     existing = {node.public_id: node for node in workflow.types.all()}
     kept: set[int] = set()
 
+    def ids(nodes: Sequence[dict[str, Any]]) -> set[str]:
+        return {i for n in nodes for i in ([n["id"]] if n.get("id") else []) + list(ids(n.get("children") or []))}
+
+    # A branch named by its id is that branch; only the others may be matched by name.
+    reserved = {existing[i].pk for i in ids(tree) if i in existing}
+
     def save(nodes: Sequence[dict[str, Any]], parent: CommunicationType | None) -> None:
         for position, data in enumerate(nodes):
             node = existing.get(data.get("id") or "") or next(
                 (n for n in existing.values() if n.parent_id == (parent.pk if parent else None)
-                 and n.name == data["name"].strip() and n.pk not in kept), None)
+                 and n.name == data["name"].strip() and n.pk not in kept and n.pk not in reserved), None)
             if node is None:
                 node = CommunicationType(workflow=workflow)
             node.parent, node.name, node.position = parent, data["name"].strip(), position
@@ -605,7 +640,9 @@ def communication_register(
         raise ValidationError({"contact": [_("%(contact)s does not work at %(account)s.")
                                            % {"contact": contact, "account": account}]})
     data = dict(data)
-    data.setdefault("subject", f"{communication_type.workflow}: {communication_type_path(communication_type)}")
+    if not data.get("subject"):
+        subject = f"{communication_type.workflow}: {communication_type_path(communication_type)}"
+        data["subject"] = subject if len(subject) <= 200 else subject[:199] + "…"
     if data.get("kind") is None:
         # Most communications are meetings or calls; a client that names none gets a meeting.
         data["kind"] = ActivityKind.objects.filter(key="meeting").first() or ActivityKind.objects.first()

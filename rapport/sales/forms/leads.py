@@ -95,7 +95,8 @@ class LeadForm(RecordForm):
             account = preselect["account"]
             _offer(self.fields["account"], account)
             self.initial["account"] = account.public_id
-            self.initial.setdefault("company", account.name)
+            if account.visibility == Visibility.EVERYONE:  # a name others may not see stays out of the lead
+                self.initial.setdefault("company", account.name)
 
 
 class LeadConvertForm(forms.Form):

@@ -218,6 +218,7 @@ def lead_convert(request: HttpRequest, public_id: str) -> HttpResponse:
                 lead = services.lead_convert(
                     actor=request.user, lead=lead, version=form.cleaned_data.get("version"),
                     account=form.chosen_account(), contact=form.chosen_contact(),
+                    new_account=form.chosen_account() is None, new_contact=form.chosen_contact() is None,
                     create_opportunity=create_opportunity,
                     opportunity_data=form.opportunity_data() if create_opportunity else None)
             except StaleVersion as exc:
