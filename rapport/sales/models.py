@@ -104,6 +104,7 @@ class Lead(BusinessRecord):
             models.Index(fields=["status", "name_key", "id"], name="lead_status_name_idx"),
             models.Index(fields=["owner", "name_key", "id"], name="lead_owner_name_idx"),
             models.Index(fields=["email_key"], name="lead_email_idx"),
+            models.Index(fields=["updated_at", "id"], name="lead_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -163,6 +164,8 @@ class Opportunity(BusinessRecord):
             models.Index(fields=["is_open", "expected_close_on", "id"], name="opportunity_open_close_idx"),
             models.Index(fields=["owner", "expected_close_on", "id"], name="opportunity_owner_close_idx"),
             models.Index(fields=["account", "expected_close_on", "id"], name="opportunity_account_idx"),
+            models.Index(fields=["amount", "id"], name="opportunity_amount_idx"),
+            models.Index(fields=["updated_at", "id"], name="opportunity_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -246,6 +249,8 @@ class Order(BusinessRecord):
             models.Index(fields=["account", "ordered_on", "id"], name="order_account_date_idx"),
             models.Index(fields=["owner", "ordered_on", "id"], name="order_owner_date_idx"),
             models.Index(fields=["status", "ordered_on", "id"], name="order_status_date_idx"),
+            models.Index(fields=["amount", "id"], name="order_amount_idx"),
+            models.Index(fields=["updated_at", "id"], name="order_updated_idx"),
         ]
 
     def __str__(self) -> str:
