@@ -21,6 +21,11 @@ from rapport.sales.models import (
     PipelineStage,
 )
 
+# Seeding drops and rebuilds foreign keys and indexes (ALTER TABLE), which PostgreSQL refuses inside a
+# transaction with pending constraint checks: these tests run outside the per-test transaction, and
+# the data migrations' rows (roles, the pipeline) are put back after each.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
 # Enough users for both bench users (bench0001, bench0014); a few hundred of everything else.
 TINY = seeding.Size("tiny", users=14, teams=2, accounts=60, contacts=400, big_account_contacts=30,
                     heavy_owner_records=30, activities=300, tasks=30, notes=20, orders=400, opportunities=120,
