@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -39,6 +40,18 @@ class Personas:
 @pytest.fixture
 def personas(db) -> Personas:
     return build_personas()
+
+
+def restore_migration_data() -> None:
+    """Put back what the data migrations made (the job functions, the kinds of activity, the pipeline
+    and the workflows), for tests that run outside a transaction: the flush after such a test empties
+    every table."""
+    from django.apps import apps
+
+    for module, function in (("rapport.core.migrations.0002_default_roles", "create_roles"),
+                             ("rapport.activities.migrations.0002_default_kinds", "create_kinds"),
+                             ("rapport.sales.migrations.0002_keys_default_pipeline_workflows", "create_defaults")):
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 def build_personas() -> Personas:

@@ -20,11 +20,11 @@ from rapport.sales.models import (
     OrderLine,
     PipelineStage,
 )
+from tests.conftest import restore_migration_data
 
 # Seeding drops and rebuilds foreign keys and indexes (ALTER TABLE), which PostgreSQL refuses inside a
-# transaction with pending constraint checks: these tests run outside the per-test transaction, and
-# the data migrations' rows (roles, the pipeline) are put back after each.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# transaction with pending constraint checks: these tests run outside the per-test transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # Enough users for both bench users (bench0001, bench0014); a few hundred of everything else.
 TINY = seeding.Size("tiny", users=14, teams=2, accounts=60, contacts=400, big_account_contacts=30,
@@ -34,6 +34,7 @@ TINY = seeding.Size("tiny", users=14, teams=2, accounts=60, contacts=400, big_ac
 
 @pytest.fixture
 def seeded(db, monkeypatch: pytest.MonkeyPatch) -> dict:
+    restore_migration_data()  # a test outside a transaction before this one emptied the tables
     monkeypatch.setitem(seeding.SIZES, "tiny", TINY)
     assert not seeding.sales_seeded("tiny")
     return seeding.seed("tiny", progress=False)

@@ -6,11 +6,11 @@ test, data migrations included; `default_roles` puts the job functions back.
 
 from __future__ import annotations
 
-import importlib
 import os
 
 import pytest
-from django.apps import apps
+
+from tests.conftest import restore_migration_data
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls
 # from that thread are safe here because the loop is idle while they run.
@@ -20,12 +20,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture
 def default_roles(transactional_db) -> None:
     """The job functions, the kinds of activity, the pipeline and the workflows, which the data migrations made."""
-    migration = importlib.import_module("rapport.core.migrations.0002_default_roles")
-    migration.create_roles(apps, None)
-    kinds = importlib.import_module("rapport.activities.migrations.0002_default_kinds")
-    kinds.create_kinds(apps, None)
-    sales = importlib.import_module("rapport.sales.migrations.0002_keys_default_pipeline_workflows")
-    sales.create_defaults(apps, None)
+    restore_migration_data()
 
 
 @pytest.fixture
