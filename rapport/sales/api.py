@@ -513,11 +513,14 @@ class OpportunityMove(InputSchema):
 
 class LeadConvert(InputSchema):
     version: int = Field(..., description=VERSION_HELP)
-    account: str | None = Field(None, description="Link this existing account instead of creating one")
-    contact: str | None = Field(None, description="Link this existing contact instead of creating one")
+    account: str | None = Field(None, description="Link this existing account instead of creating one; null "
+                                                  "creates a new one even when the lead is about an account")
+    contact: str | None = Field(None, description="Link this existing contact instead of creating one; null "
+                                                  "creates a new one even when the lead is about a contact")
     create_opportunity: bool = True
-    opportunity: OpportunityFields | None = Field(None, description="The new opportunity's fields; by default "
-                                                                    "named after the account")
+    opportunity: OpportunityFields | None = Field(
+        None, description="The new opportunity's fields; by default named after the account (after the lead's "
+                          "company when the account is not shared with everyone)")
 
 
 class OrderLineIn(InputSchema):
@@ -734,7 +737,9 @@ def convert_lead(request: HttpRequest, lead_id: str, payload: LeadConvert) -> Le
         lead = services.lead_convert(actor=request.user, lead=lead, version=payload.version,
                                      account=links.get("account"), contact=links.get("contact"),
                                      opportunity_data=opportunity_data,
-                                     create_opportunity=payload.create_opportunity)
+                                     create_opportunity=payload.create_opportunity,
+                                     new_account="account" in payload.model_fields_set and not payload.account,
+                                     new_contact="contact" in payload.model_fields_set and not payload.contact)
     except ValidationError as exc:
         # The service names the opportunity's own fields; the body has them under "opportunity".
         sent = set(opportunity_data or ())

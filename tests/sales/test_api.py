@@ -175,6 +175,16 @@ def test_converting_onto_an_existing_account_without_an_opportunity(api, persona
     assert Contact.objects.get(public_id=body["contact"]["id"]).account == account
 
 
+def test_converting_with_account_null_makes_a_new_one_though_the_lead_is_about_an_account(api, personas):
+    existing = AccountFactory(name="Old Co", owner=personas.owner)
+    lead = make_lead(personas.owner)
+    lead.account = existing
+    lead.save()
+    body = api.post(f"leads/{lead.public_id}/convert", {"version": 1, "account": None}).json()
+    assert body["account"]["id"] != existing.public_id
+    assert Account.objects.count() == 2
+
+
 @pytest.mark.parametrize(("change", "field", "status"), [
     ({"version": 7}, "version", 409),
     ({"account": "zzzzzzzzzzzzzzzz"}, "account", 422),
