@@ -16,7 +16,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,7 +26,7 @@ from rapport.activities.recurrence import Occurrence, local_datetime
 from rapport.core.access import access_for, can
 from rapport.core.errors import PossibleDuplicate, StaleVersion
 from rapport.core.models import Action, Team, User
-from rapport.core.record_views import delete_and_offer_undo, restore_and_show
+from rapport.core.record_views import delete_and_offer_undo, error_text, restore_and_show, safe_next
 from rapport.core.registry import linkables
 from rapport.core.selectors import team_list, user_choices, user_list
 from rapport.core.text import int_or_none
@@ -41,17 +40,8 @@ def _today(user: Any) -> dt.date:
     return timezone.localdate()
 
 
-def _error_text(exc: ValidationError) -> str:
-    return "; ".join(" ".join(messages_) for messages_ in exc.message_dict.values()) if hasattr(
-        exc, "error_dict") else " ".join(exc.messages)
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return fallback
 
 
 # --- Calendar -----------------------------------------------------------------------------------
@@ -125,7 +115,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     try:
         context = _calendar_context(request)
     except ValidationError as exc:
-        return render(request, "activities/calendar.html", {"error": _error_text(exc)}, status=400)
+        return render(request, "activities/calendar.html", {"error": error_text(exc)}, status=400)
     template = "activities/_calendar.html" if request.htmx else "activities/calendar.html"
     return render(request, template, context)
 
@@ -155,7 +145,7 @@ def my_home(request: HttpRequest) -> HttpResponse:
     try:
         context = _home_context(request)
     except ValidationError as exc:
-        return render(request, "activities/my_home.html", {"error": _error_text(exc)}, status=400)
+        return render(request, "activities/my_home.html", {"error": error_text(exc)}, status=400)
     if request.htmx and request.htmx.target == "home-calendar":
         return render(request, "activities/_home_calendar.html", context)
     if request.htmx and request.htmx.target == "current-tasks":
@@ -179,7 +169,7 @@ def home_quick(request: HttpRequest) -> HttpResponse:
     except PossibleDuplicate as exc:
         return _quick_answer(request, quick_error=str(exc), status=409, what=what, duplicates=exc.duplicates)
     except ValidationError as exc:
-        return _quick_answer(request, quick_error=_error_text(exc), status=400, what=what)
+        return _quick_answer(request, quick_error=error_text(exc), status=400, what=what)
     return _quick_answer(request, message=text, link=link, what=what)
 
 
@@ -365,7 +355,7 @@ def activity_form(request: HttpRequest, public_id: str | None = None) -> HttpRes
                         version=form.cleaned_data.get("version"), assignees=list(form.cleaned_data["assignees"]),
                         attendees=form.chosen_attendees())
                     messages.success(request, _("Your changes were saved."))
-                return redirect(_safe_next(request, reverse("activity_detail", args=[activity.public_id])))
+                return redirect(safe_next(request, reverse("activity_detail", args=[activity.public_id])))
             except StaleVersion as exc:
                 conflict = exc
             except PermissionDenied as exc:
@@ -378,7 +368,7 @@ def activity_form(request: HttpRequest, public_id: str | None = None) -> HttpRes
         status = 409 if conflict else 400
     return render(request, "activities/activity_form.html", {
         "form": form, "record": activity, "conflict": conflict, "regarding": regarding,
-        "next": _safe_next(request, ""),
+        "next": safe_next(request, ""),
     }, status=status)
 
 
@@ -422,7 +412,7 @@ def activity_status(request: HttpRequest, public_id: str) -> HttpResponse:
                            "can_create": can(request.user, Activity.record_type, Action.CREATE)})
         response["HX-Trigger"] = "activitiesChanged"
         return response
-    return redirect(_safe_next(request, reverse("activity_detail", args=[public_id])))
+    return redirect(safe_next(request, reverse("activity_detail", args=[public_id])))
 
 
 @login_required
@@ -445,9 +435,9 @@ def activity_move(request: HttpRequest, public_id: str) -> HttpResponse:
     except StaleVersion as exc:
         return HttpResponse(str(exc), status=409, content_type="text/plain")
     except ValidationError as exc:
-        return HttpResponse(_error_text(exc), status=400, content_type="text/plain")
+        return HttpResponse(error_text(exc), status=400, content_type="text/plain")
     return HttpResponse(status=204) if request.htmx or request.headers.get("X-Requested-With") else \
-        redirect(_safe_next(request, reverse("activity_detail", args=[public_id])))
+        redirect(safe_next(request, reverse("activity_detail", args=[public_id])))
 
 
 def _moved_start(request: HttpRequest, activity: Activity, occurrence: dt.datetime | None) -> dt.datetime:
@@ -480,7 +470,7 @@ def activity_occurrence(request: HttpRequest, public_id: str) -> HttpResponse:
                                  version=int_or_none(request.POST.get("version")))
         messages.success(request, _("That occurrence was skipped; the others stay."))
     except (StaleVersion, ValidationError) as exc:
-        messages.error(request, _error_text(exc) if isinstance(exc, ValidationError) else str(exc))
+        messages.error(request, error_text(exc) if isinstance(exc, ValidationError) else str(exc))
     return redirect("activity_detail", public_id=public_id)
 
 
@@ -519,7 +509,7 @@ def record_notes(request: HttpRequest, ref: str) -> HttpResponse:
             try:
                 services.note_create(actor=request.user, about=record, body=form.cleaned_data["body"])
             except ValidationError as exc:
-                form.add_error("body", _error_text(exc))
+                form.add_error("body", error_text(exc))
                 status = 400
             else:
                 if not request.htmx:
@@ -558,7 +548,7 @@ def note_edit(request: HttpRequest, public_id: str) -> HttpResponse:
             except StaleVersion as exc:
                 conflict = exc
             except ValidationError as exc:
-                form.add_error("body", _error_text(exc))
+                form.add_error("body", error_text(exc))
         status = 409 if conflict else 400
     return render(request, "activities/note_form.html", {
         "form": form, "note": note, "about": about, "conflict": conflict,

@@ -1,4 +1,5 @@
-"""The delete and restore steps every record page shares: soft delete with an undo notice, and restore."""
+"""What every record page shares: showing a service's refusal on the form, a safe `next` address,
+what happens after a save, soft delete with an undo notice, and restore."""
 
 from __future__ import annotations
 
@@ -6,14 +7,52 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from rapport.core.access import record_visible
 from rapport.core.errors import StaleVersion
 from rapport.core.text import int_or_none
+
+
+def posted(request: HttpRequest) -> Any:
+    """The posted data for a form, or None on a GET (an unbound form)."""
+    return request.POST if request.method == "POST" else None
+
+
+def error_text(exc: ValidationError) -> str:
+    """A service's refusal as one line, for a message or a notice."""
+    if hasattr(exc, "error_dict"):
+        return " ".join(message for messages_ in exc.message_dict.values() for message in messages_)
+    return " ".join(exc.messages)
+
+
+def show_errors(form: BaseForm, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
+    """Show a service's refusal on the form: under the field it names, else above the form.
+
+    `rename` maps a service's name to the form's; a key is looked up by its first part, so
+    "types.0.children.1.name" goes where "types" goes.
+    """
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, errors in exc.message_dict.items():
+        target = (rename or {}).get(name.split(".", 1)[0], name)
+        form.add_error(target if target in form.fields else None, errors)
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The `next` address posted or asked for, if it stays on this site; `fallback` otherwise."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return fallback
 
 
 def show_saved(request: HttpRequest, *, record: Any, detail: str, then: str, name: str | None = None) -> HttpResponse:

@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -28,6 +27,7 @@ from rapport.core.access import access_for
 from rapport.core.forms import PasswordForm, ProfileForm, RoleForm, TeamForm, TokenForm, UserForm
 from rapport.core.models import Action, Scope
 from rapport.core.pagination import keyset_page, parse_ordering
+from rapport.core.record_views import posted, show_errors
 
 USER_PAGE_SIZE = 50
 USER_ORDERINGS = {"username": "username"}
@@ -47,18 +47,8 @@ def admin_required(view: View) -> View:
     return login_required(never_cache(wrapped))
 
 
-def _posted(request: HttpRequest) -> Any:
-    return request.POST if request.method == "POST" else None
 
 
-def _apply_errors(form: BaseForm, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
-    """Show a service's ValidationError on the form: under the field it names, else at the top."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errors in exc.message_dict.items():
-        target = (rename or {}).get(name, name)
-        form.add_error(target if target in form.fields else None, errors)
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], *, section: str,
@@ -81,14 +71,14 @@ def profile(request: HttpRequest) -> HttpResponse:
     """Your names, email and time zone."""
     # A copy of the signed-in user, so a rejected edit never shows in the page header.
     me = selectors.user_get(user=request.user, public_id=request.user.public_id)
-    form = ProfileForm(_posted(request), instance=me)
+    form = ProfileForm(posted(request), instance=me)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 services.user_profile_update(user=request.user, data=form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                show_errors(form, exc)
             else:
                 messages.success(request, _("Your profile was saved."))
                 return redirect("settings_profile")
@@ -101,7 +91,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @never_cache
 def password_change(request: HttpRequest) -> HttpResponse:
     """Change your password; you stay signed in here, other sessions are signed out."""
-    form = PasswordForm(request.user, _posted(request))
+    form = PasswordForm(request.user, posted(request))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -109,7 +99,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
                 user = services.user_password_change(user=request.user,
                                                      password=form.cleaned_data["new_password1"])
             except ValidationError as exc:
-                _apply_errors(form, exc, rename={"password": "new_password2"})
+                show_errors(form, exc, rename={"password": "new_password2"})
             else:
                 update_session_auth_hash(request, user)
                 messages.success(request, _("Your password was changed."))
@@ -122,7 +112,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @never_cache
 def tokens(request: HttpRequest) -> HttpResponse:
     """Your personal API tokens; a new token's plaintext is in this one response and nowhere else."""
-    form = TokenForm(_posted(request))
+    form = TokenForm(posted(request))
     new_token = None
     status = 200
     if request.method == "POST":
@@ -130,7 +120,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
             try:
                 new_token = services.token_create(user=request.user, name=form.cleaned_data["name"])
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                show_errors(form, exc)
         if new_token is not None:
             form = TokenForm()
         else:
@@ -187,7 +177,7 @@ def user_form(request: HttpRequest, public_id: str | None = None) -> HttpRespons
         if record is None:
             raise Http404
     heading = str(record) if record else ""
-    form = UserForm(_posted(request), instance=record)
+    form = UserForm(posted(request), instance=record)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -196,7 +186,7 @@ def user_form(request: HttpRequest, public_id: str | None = None) -> HttpRespons
                 saved = services.user_save(actor=request.user, user=record, data=form.user_data(),
                                            roles=list(form.cleaned_data["roles"]), password=password)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                show_errors(form, exc)
             else:
                 if password and saved.pk == request.user.pk:
                     update_session_auth_hash(request, saved)
@@ -229,7 +219,7 @@ def team_form(request: HttpRequest, public_id: str | None = None) -> HttpRespons
         if record is None:
             raise Http404
     heading = str(record) if record else ""
-    form = TeamForm(_posted(request), instance=record)
+    form = TeamForm(posted(request), instance=record)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -238,7 +228,7 @@ def team_form(request: HttpRequest, public_id: str | None = None) -> HttpRespons
                                            manager=form.cleaned_data["manager"],
                                            members=list(form.cleaned_data["members"]))
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                show_errors(form, exc)
             else:
                 messages.success(request, _("The team %(name)s was saved.") % {"name": saved.name})
                 return redirect("settings_teams")
@@ -268,7 +258,7 @@ def role_form(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         if record is None:
             raise Http404
     heading = str(record) if record else ""
-    form = RoleForm(_posted(request), instance=record)
+    form = RoleForm(posted(request), instance=record)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -276,7 +266,7 @@ def role_form(request: HttpRequest, slug: str | None = None) -> HttpResponse:
                 saved = services.role_save(actor=request.user, role=record, data=form.role_data(),
                                            overrides=form.overrides())
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                show_errors(form, exc)
             else:
                 messages.success(request, _("The role %(name)s was saved.") % {"name": saved.name})
                 return redirect("settings_roles")

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
@@ -20,7 +19,7 @@ from rapport.core.errors import StaleVersion
 from rapport.core.listing import filter_params, sort_links
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
-from rapport.core.record_views import delete_and_offer_undo, restore_and_show, show_saved
+from rapport.core.record_views import delete_and_offer_undo, restore_and_show, show_errors, show_saved
 from rapport.core.registry import linkables
 from rapport.core.selectors import user_choices
 from rapport.directory.selectors import account_choices, contact_choices
@@ -89,11 +88,6 @@ def detail_url(record: Any) -> str | None:
         return None
 
 
-def add_service_errors(form: Form, exc: ValidationError, *, aliases: dict[str, str] | None = None) -> None:
-    """A service's refusal shown on the field it names (or above the form)."""
-    for name, errors in exc.message_dict.items():
-        name = (aliases or {}).get(name, name)
-        form.add_error(name if name in form.fields else None, errors)
 
 
 # --- List ------------------------------------------------------------------------------------------
@@ -157,7 +151,7 @@ def lead_form(request: HttpRequest, public_id: str | None = None) -> HttpRespons
                 form.add_error("owner", str(exc))
                 status = 403
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                show_errors(form, exc)
     return render(request, "sales/lead_form.html", {"form": form, "lead": lead, "conflict": conflict},
                   status=status)
 
@@ -230,7 +224,7 @@ def lead_convert(request: HttpRequest, public_id: str) -> HttpResponse:
                 if "status" in exc.message_dict:  # converted meanwhile, in another tab
                     conflict, status = _("This lead is converted already."), 409
                 else:
-                    add_service_errors(form, exc, aliases={"name": "opportunity_name"})
+                    show_errors(form, exc, {"name": "opportunity_name"})
             else:
                 messages.success(request, _("%(name)s was converted.") % {"name": lead})
                 for record in (lead.opportunity, lead.account):

@@ -20,7 +20,6 @@ from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,7 +29,7 @@ from rapport.core.errors import StaleVersion
 from rapport.core.listing import filter_params, sort_links
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
-from rapport.core.record_views import delete_and_offer_undo, restore_and_show, show_saved
+from rapport.core.record_views import delete_and_offer_undo, error_text, restore_and_show, safe_next, show_saved
 from rapport.core.selectors import user_choices
 from rapport.core.text import int_or_none
 from rapport.directory.models import Account, Contact
@@ -53,18 +52,8 @@ PAGES = SimpleNamespace(name=RECORD_TYPE)
 NOT_FILTERS = ("lookup",)
 
 
-def _error_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(message for messages_ in exc.message_dict.values() for message in messages_)
-    return " ".join(exc.messages)
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return fallback
 
 
 # --- The list -----------------------------------------------------------------------------------
@@ -174,7 +163,7 @@ def opportunity_board(request: HttpRequest) -> HttpResponse:
         context = _board_context(request, request.GET)
     except ValidationError as exc:  # an unknown owner in the filter, or no pipeline set up at all
         status = 400 if Pipeline.objects.exists() else 200
-        context = {"notice": _error_text(exc), "notice_error": True, "columns": [], "pipelines": [],
+        context = {"notice": error_text(exc), "notice_error": True, "columns": [], "pipelines": [],
                    "can_create": False}
         if status == 400:
             context = {**_board_context(request, QueryDict(f"pipeline={request.GET.get('pipeline', '')}")
@@ -191,7 +180,7 @@ def opportunity_move(request: HttpRequest, public_id: str) -> HttpResponse:
     """A card dropped on another column (or moved with its form): the deal enters that stage."""
     opportunity = selectors.opportunity_get(user=request.user, public_id=public_id, action=Action.UPDATE)
     fallback = f"{reverse('opportunity_board')}?pipeline={opportunity.stage.pipeline.public_id}"
-    next_url = _safe_next(request, fallback)
+    next_url = safe_next(request, fallback)
     status = 200
     try:
         try:
@@ -204,7 +193,7 @@ def opportunity_move(request: HttpRequest, public_id: str) -> HttpResponse:
     except StaleVersion as exc:
         status, notice = 409, str(exc)
     except ValidationError as exc:
-        status, notice = 400, _error_text(exc)
+        status, notice = 400, error_text(exc)
     if request.htmx:
         # The board is drawn again, so the card, both columns' totals and any change by others show at once.
         query = QueryDict(urlsplit(next_url).query) if urlsplit(next_url).path == reverse("opportunity_board") \

@@ -21,7 +21,7 @@ from rapport.activities.selectors import record_ref
 from rapport.core.access import can
 from rapport.core.errors import StaleVersion
 from rapport.core.models import Action
-from rapport.core.record_views import delete_and_offer_undo, restore_and_show, show_saved
+from rapport.core.record_views import delete_and_offer_undo, restore_and_show, show_errors, show_saved
 from rapport.core.text import int_or_none
 from rapport.directory.selectors import account_choices
 from rapport.sales import selectors, services
@@ -29,7 +29,7 @@ from rapport.sales.currencies import currency_choices
 from rapport.sales.filters import ORDER_ORDERINGS
 from rapport.sales.forms.orders import OrderForm, OrderLineFormSet, line_initial
 from rapport.sales.models import Order, OrderStatus
-from rapport.sales.views.leads import add_service_errors, detail_url, list_context, list_count
+from rapport.sales.views.leads import detail_url, list_context, list_count
 
 ORDER = Order.record_type
 LINES_PREFIX = "lines"
@@ -151,7 +151,7 @@ def order_form(request: HttpRequest, public_id: str | None = None) -> HttpRespon
             except ValidationError as exc:
                 rest = _line_errors(lines, rows, exc)
                 if rest is not None:
-                    add_service_errors(form, rest)
+                    show_errors(form, rest)
     return render(request, "sales/order_form.html", {
         "form": form, "lines": lines, "order": order, "conflict": conflict, "currencies": currency_choices(),
     }, status=status)

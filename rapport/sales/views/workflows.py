@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -24,6 +23,7 @@ from rapport.activities import selectors as activity_selectors
 from rapport.activities.models import Activity
 from rapport.core.access import can
 from rapport.core.models import Action
+from rapport.core.record_views import error_text, posted, show_errors
 from rapport.core.settings_views import admin_required
 from rapport.directory.models import Account
 from rapport.sales import selectors, services
@@ -34,29 +34,6 @@ from rapport.sales.forms.workflows import (
     WorkflowForm,
     keep_branch_ids,
 )
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(" ".join(msgs) for msgs in exc.message_dict.values()) if hasattr(exc, "error_dict") \
-        else " ".join(exc.messages)
-
-
-def _apply_errors(form: BaseForm, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
-    """Show a service's ValidationError on the form: under the field it names, else at the top.
-
-    A key is renamed by its first part, so "types.0.children.1.name" goes where "types" goes.
-    """
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errors in exc.message_dict.items():
-        target = (rename or {}).get(name.split(".", 1)[0], name)
-        form.add_error(target if target in form.fields else None, errors)
-
-
-def _posted(request: HttpRequest) -> Any:
-    return request.POST if request.method == "POST" else None
-
 
 # --- The Communications pane of an account ---------------------------------------------------------
 
@@ -92,7 +69,7 @@ def record_communications(request: HttpRequest, ref: str) -> HttpResponse:
         return CommunicationForm(data, user=user, contacts=context["contacts"], trees=trees,
                                  today=timezone.localdate())
 
-    form = new_form(_posted(request))
+    form = new_form(posted(request))
     registered = None
     status = 200
     if request.method == "POST":
@@ -102,7 +79,7 @@ def record_communications(request: HttpRequest, ref: str) -> HttpResponse:
                     actor=user, account=account, communication_type=form.cleaned_data["communication_type"],
                     contact=form.cleaned_data["contact"], data=form.activity_data())
             except ValidationError as exc:
-                _apply_errors(form, exc, rename=COMMUNICATION_ERROR_FIELDS)
+                show_errors(form, exc, rename=COMMUNICATION_ERROR_FIELDS)
         if registered is None:
             status = 400
         else:
@@ -140,7 +117,7 @@ STAGE_ERROR_FIELDS = {"__all__": "name"}
 @admin_required
 def settings_pipeline(request: HttpRequest) -> HttpResponse:
     """Each pipeline with its stages in order, and adding a stage."""
-    form = StageForm(_posted(request))
+    form = StageForm(posted(request))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -148,7 +125,7 @@ def settings_pipeline(request: HttpRequest) -> HttpResponse:
                 stage = services.stage_save(actor=request.user, data=form.stage_data(),
                                             place=form.cleaned_data["place"])
             except ValidationError as exc:
-                _apply_errors(form, exc, rename=STAGE_ERROR_FIELDS)
+                show_errors(form, exc, rename=STAGE_ERROR_FIELDS)
             else:
                 messages.success(request, _("The stage %(name)s was added to %(pipeline)s.")
                                  % {"name": stage.name, "pipeline": stage.pipeline.name})
@@ -166,13 +143,13 @@ def settings_stage_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         try:
             services.stage_delete(actor=request.user, stage=stage)
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
             return redirect("settings_stage_edit", public_id=public_id)
         messages.success(request, _("The stage %(name)s was deleted.") % {"name": stage.name})
         return redirect("settings_pipeline")
     order = list(selectors.stage_choices(pipeline=stage.pipeline, active_only=False)
                  .order_by("position", "id").values_list("pk", flat=True))
-    form = StageForm(_posted(request), stage=stage, place=order.index(stage.pk) + 1)
+    form = StageForm(posted(request), stage=stage, place=order.index(stage.pk) + 1)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -184,7 +161,7 @@ def settings_stage_edit(request: HttpRequest, public_id: str) -> HttpResponse:
                 # A copy: a refused change must not show as the page's heading.
                 saved = services.stage_save(actor=request.user, data=data, place=place, stage=copy.copy(stage))
             except ValidationError as exc:
-                _apply_errors(form, exc, rename=STAGE_ERROR_FIELDS)
+                show_errors(form, exc, rename=STAGE_ERROR_FIELDS)
             else:
                 messages.success(request, _("The stage %(name)s was saved.") % {"name": saved.name})
                 return redirect("settings_pipeline")
@@ -212,7 +189,7 @@ def settings_workflow_form(request: HttpRequest, public_id: str | None = None) -
     """Create or change a workflow: name, description, in use or not, and its tree as an indented outline."""
     workflow = selectors.workflow_get(public_id) if public_id is not None else None
     existing = selectors.workflow_tree(workflow) if workflow is not None else []
-    form = WorkflowForm(_posted(request), workflow=workflow, tree=existing)
+    form = WorkflowForm(posted(request), workflow=workflow, tree=existing)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -224,7 +201,7 @@ def settings_workflow_form(request: HttpRequest, public_id: str | None = None) -
                 saved = services.workflow_save(actor=request.user, data=data, tree=tree,
                                                workflow=copy.copy(workflow) if workflow is not None else None)
             except ValidationError as exc:
-                _apply_errors(form, exc, rename=WORKFLOW_ERROR_FIELDS)
+                show_errors(form, exc, rename=WORKFLOW_ERROR_FIELDS)
             else:
                 if workflow is None:
                     messages.success(request, _("The workflow %(name)s was created.") % {"name": saved.name})
@@ -247,7 +224,7 @@ def settings_workflow_delete(request: HttpRequest, public_id: str) -> HttpRespon
     try:
         services.workflow_delete(actor=request.user, workflow=workflow)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return redirect("settings_workflow_edit", public_id=public_id)
     messages.success(request, _("The workflow %(name)s was deleted.") % {"name": workflow.name})
     return redirect("settings_workflows")
