@@ -47,6 +47,7 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
     """Serve with `rapport serve --workers 2` and drive a mixed load over HTTP."""
     from bench.loadgen import run_load, session_cookie
     from bench.sales_workloads import sales_page_urls
+    from bench.support_workloads import support_page_urls
     from rapport.core.models import User
     from rapport.core.services import token_create
     from rapport.directory.models import Account, Contact
@@ -79,6 +80,7 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
 
         routes = _activity_routes()
         sales_urls = list(sales_page_urls().values())
+        support_urls = [url for name, url in support_page_urls().items() if name == "support_list"]
         calendar_urls = [f"{routes['calendar']}?view=month&date={day}" for day in ("2026-11-01", "2026-10-01")] \
             if "calendar" in routes else []
         home_url = routes.get("my_home")
@@ -86,8 +88,8 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
 
         def pick(rng: random.Random) -> tuple[str, str, bytes | None, dict[str, str]]:
             roll = rng.random()
-            if roll < 0.10 and sales_urls:  # half of the contact lists' share, while the sales pages exist
-                return "GET", rng.choice(sales_urls), None, page_headers
+            if roll < 0.10 and sales_urls + support_urls:  # half of the contact lists' share, while they exist
+                return "GET", rng.choice(sales_urls + support_urls), None, page_headers
             if roll < 0.20 or (roll < 0.40 and not (calendar_urls and home_url)):
                 query = rng.choice(["", "?owner=me", "?attr=region:north", "?ordering=-updated_at"])
                 return "GET", f"/contacts/{query}", None, page_headers
@@ -121,11 +123,12 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
                          "5% API account list (no dashboard yet)") if calendar_urls and home_url and writes_activities \
             else ("30% contact list pages, 30% account and contact pages, 20% search as you type, "
                   "15% API creates, 5% API account list (no dashboard yet)")
-        if sales_urls:  # the sales pages took 10 points of the contact lists' share
+        if sales_urls + support_urls:  # the sales and support pages took 10 points of the contact lists' share
             share = int(result["mix"].split("%", 1)[0])
+            kinds = " and ".join(k for k, urls in (("sales", sales_urls), ("support", support_urls)) if urls)
             result["mix"] = result["mix"].replace(
                 f"{share}% contact list pages",
-                f"{share - 10}% contact list pages, 10% sales pages ({', '.join(sales_urls)})", 1)
+                f"{share - 10}% contact list pages, 10% {kinds} pages ({', '.join(sales_urls + support_urls)})", 1)
         result["load_generator"] = f"bench.loadgen (Python http.client, {threads} threads, same machine)"
         result["server"] = "rapport serve: gunicorn, 2 workers x 4 threads"
         return result
@@ -172,8 +175,18 @@ def main() -> int:
     from django.db import connection
 
     from bench.sales_workloads import run_sales_all
+    from bench.support_workloads import run_support_all
     from bench.workloads import run_all
-    from rapport.seed import activities_seeded, sales_seeded, seed, seed_activities, seed_exists, seed_sales
+    from rapport.seed import (
+        activities_seeded,
+        sales_seeded,
+        seed,
+        seed_activities,
+        seed_exists,
+        seed_sales,
+        seed_support,
+        support_seeded,
+    )
 
     call_command("migrate", interactive=False, verbosity=0)
     seeded: dict[str, Any] = {"reused": True}
@@ -184,8 +197,11 @@ def main() -> int:
             seeded.update(seed_activities(args.size, progress=True))
         if not sales_seeded(args.size):  # ... or before its sales records did
             seeded.update(seed_sales(args.size, progress=True))
+    if not support_seeded(args.size):  # the support items: a step of their own, after the rest
+        seeded.update(seed_support(args.size, progress=True))
     results = run_all(args.runs, args.size)
     results += run_sales_all(args.runs, args.size)
+    results += run_support_all(args.runs, args.size)
     for r in results:
         raw = f"raw {r.raw_p50_ms} ms, x{r.ratio_to_raw}" if r.raw_p50_ms else "no raw"
         print(f"  {r.name:<28} p50 {r.p50_ms:>7} ms  p99 {r.p99_ms:>7} ms  {r.queries:>2} queries  {raw}",

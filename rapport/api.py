@@ -9,6 +9,7 @@ from rapport.core.api import router as core_router
 from rapport.core.apitools import API_AUTH, install_error_handlers
 from rapport.directory.api import router as directory_router
 from rapport.sales.api import router as sales_router
+from rapport.support.api import router as support_router
 
 api = NinjaAPI(
     title="Rapport API",
@@ -25,3 +26,4 @@ api.add_router("/", core_router)
 api.add_router("/", directory_router)
 api.add_router("/", activities_router)
 api.add_router("/", sales_router)
+api.add_router("/", support_router)

@@ -1,8 +1,9 @@
-"""The `rapport` command: serve, worker, migrate, demo, token create, createsuperuser, manage."""
+"""The `rapport` command: serve, worker, scheduler, migrate, demo, token create, createsuperuser, manage."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -100,8 +101,31 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    """Enqueue the periodic jobs (mail delivery retries, rule sweeps) until stopped."""
+    _django()
+    import threading
+
+    from rapport.core import scheduler
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"Rapport scheduler: {', '.join(sorted(scheduler.periodic_jobs())) or 'no jobs'}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        scheduler.run(stop)
+    return 0
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve with gunicorn; with --with-worker, also run the job worker beside it."""
+    """Serve with gunicorn; with --with-worker, also run the job worker and the scheduler beside it."""
     args.port = args.port if args.port is not None else env_int("PORT", 8000)
     args.workers = args.workers if args.workers is not None else env_int("WEB_CONCURRENCY", 2)
     args.threads = args.threads if args.threads is not None else env_int("RAPPORT_THREADS", 4)
@@ -110,9 +134,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from rapport.wsgi import application
 
-    worker: subprocess.Popen | None = None
+    helpers: list[subprocess.Popen] = []
     if args.with_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "rapport.cli", "worker"])
+        helpers = [subprocess.Popen([sys.executable, "-m", "rapport.cli", name])  # noqa: S603 - our own command
+                   for name in ("worker", "scheduler")]
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -129,12 +154,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         Server().run()
     finally:
-        if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        for process in helpers:
+            _stop(process)
     return 0
 
 
@@ -149,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--with-worker", action="store_true", help="also run the background job worker")
+    p.add_argument("--with-worker", action="store_true", help="also run the background job worker and scheduler")
     p.add_argument("--access-log", action="store_true")
     p.set_defaults(func=cmd_serve)
 
@@ -157,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=1.0, help="seconds between polls of the queue")
     p.add_argument("--batch", action="store_true", help="drain the queue and exit")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("scheduler", help="enqueue periodic jobs (mail retries) for the worker")
+    p.set_defaults(func=cmd_scheduler)
 
     p = sub.add_parser("migrate", help="migrate the database and collect static files")
     p.add_argument("--verbose", action="store_true")

@@ -1,6 +1,7 @@
 """The demo company: eight users in their roles, two teams, 50 accounts, 200 contacts, the
 activities and notes of the weeks around the day it is loaded, leads, opportunities in every
-stage, a year of orders and communications registered under the example workflows.
+stage, a year of orders and communications registered under the example workflows, and support items
+at every step of their request cycle.
 
 Loaded only by `rapport demo` (which `make run` calls the first time), never by migrations.
 Records are created through the same services as the pages, so they carry history.
@@ -23,6 +24,8 @@ from rapport.directory import services as directory
 from rapport.directory.models import RelationshipStage, StageChange
 from rapport.sales import services as sales
 from rapport.sales.models import CommunicationType, PipelineStage
+from rapport.support import services as support
+from rapport.support.models import RequestState, SupportCategory, SupportStatus
 
 DEMO_USERS = [
     # username, first, last, role, team
@@ -163,6 +166,7 @@ def load_demo(*, progress: bool = False, seed: int = 42) -> dict[str, int]:
         _progress("contacts", index + 1, total_contacts, progress)
     counts = _demo_activities(rng, users, accounts, progress=progress)
     counts.update(_demo_sales(rng, users, accounts, contacts, progress=progress))
+    counts.update(_demo_support(rng, users, contacts))
     if progress:
         print("Demo company loaded.")
         print(demo_logins())
@@ -319,3 +323,48 @@ def _demo_sales(rng: random.Random, users: dict[str, User], accounts: list, cont
         change.changed_on = today - dt.timedelta(days=rng.randint(0, 360))
         change.save(update_fields=["changed_on"])
     return {"opportunities": opportunities, "orders": orders, "leads": leads, "communications": communications}
+
+
+SUPPORT_SUBJECTS = ["Printer driver fails after update", "Invoice shows the wrong VAT", "Delivery arrived damaged",
+                    "How do I export my data?", "Login page times out", "Spare parts for model X200",
+                    "Wrong address on the delivery note", "Request for a training session"]
+
+
+def _demo_support(rng: random.Random, users: dict[str, User], contacts: list) -> dict[str, int]:
+    """Support items at every step: new, waiting for support2's answer (so that signing in as support2
+    shows a request to answer), accepted, declined back to support1, waiting on the customer, resolved."""
+    today = timezone.localdate()
+    categories = list(SupportCategory.objects.filter(is_active=True))
+    first, second = users["support1"], users["support2"]
+    plan = ["new", "pending", "pending", "accepted", "accepted", "declined", "waiting", "resolved", "closed",
+            "new", "pending", "accepted"]
+    for index, step in enumerate(plan):
+        contact = contacts[(index * 11) % len(contacts)]
+        owner = first if index % 3 else users["sales1"]
+        item = support.support_item_create(actor=owner, data={
+            "subject": SUPPORT_SUBJECTS[index % len(SUPPORT_SUBJECTS)], "contact": contact,
+            "description": "The customer called about this; details in the notes.",
+            "category": categories[index % len(categories)] if categories else None,
+            "priority": ["normal", "high", "low", "urgent"][index % 4],
+            "due_on": today + dt.timedelta(days=rng.randint(-5, 14)),
+            "visibility": contact.visibility,
+        })
+        if step == "new":
+            continue
+        request = support.support_assign(actor=owner, item=item, recipient=second if owner == first else first,
+                                         message="Can you take this one?")
+        if step == "pending":
+            continue
+        if step == "declined":
+            support.support_decline(actor=request.recipient, request=request,
+                                    reason="I am out of the office this week.")
+            continue
+        if request.state == RequestState.PENDING:
+            support.support_accept(actor=request.recipient, request=request)
+        item.refresh_from_db()
+        status = {"waiting": SupportStatus.WAITING, "resolved": SupportStatus.RESOLVED,
+                  "closed": SupportStatus.CLOSED}.get(step)
+        if status:
+            support.support_item_update(actor=request.recipient, item=item, data={"status": status},
+                                        version=item.version)
+    return {"support items": len(plan)}

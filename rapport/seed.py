@@ -56,18 +56,21 @@ class Size:
     orders: int
     opportunities: int
     leads: int
+    support_items: int = 0
 
 
 SIZES = {
     "small": Size("small", users=20, teams=2, accounts=1_000, contacts=10_000, big_account_contacts=500,
                   heavy_owner_records=500, activities=50_000, tasks=5_000, notes=2_000, orders=10_000,
-                  opportunities=500, leads=200),
+                  opportunities=500, leads=200, support_items=5_000),
     "medium": Size("medium", users=200, teams=10, accounts=100_000, contacts=1_000_000,
                    big_account_contacts=5_000, heavy_owner_records=50_000, activities=5_000_000, tasks=500_000,
-                   notes=200_000, orders=1_000_000, opportunities=50_000, leads=20_000),
+                   notes=200_000, orders=1_000_000, opportunities=50_000, leads=20_000,
+                   support_items=500_000),
     "large": Size("large", users=2_000, teams=100, accounts=1_000_000, contacts=10_000_000,
                   big_account_contacts=50_000, heavy_owner_records=500_000, activities=50_000_000,
-                  tasks=5_000_000, notes=2_000_000, orders=10_000_000, opportunities=500_000, leads=200_000),
+                  tasks=5_000_000, notes=2_000_000, orders=10_000_000, opportunities=500_000, leads=200_000,
+                  support_items=5_000_000),
 }
 
 SEED_PASSWORD = "rapport-bench"
@@ -261,11 +264,12 @@ def seed(size_name: str, *, progress: bool = True, seed_value: int = 20261124) -
         _sync_sequence(model)
     activities = seed_activities(size_name, progress=progress, seed_value=seed_value, analyze=False)
     sales = seed_sales(size_name, progress=progress, seed_value=seed_value, analyze=False)
+    support = seed_support(size_name, progress=progress, seed_value=seed_value, analyze=False)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     elapsed = time.perf_counter() - started
     summary = {"size": size.name, "users": len(users), "accounts": size.accounts, "contacts": size.contacts,
-               **activities, **sales, "seconds": round(elapsed, 1)}
+               **activities, **sales, **support, "seconds": round(elapsed, 1)}
     if progress:
         sys.stderr.write(f"Seeded {size.name}: {size.accounts:,} accounts, {size.contacts:,} contacts, "
                          f"{activities['activities']:,} activities, {activities['notes']:,} notes, "
@@ -1376,3 +1380,244 @@ def seed_sales(size_name: str, *, progress: bool = True, seed_value: int = 20261
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return {**maker.counts, "sales_seconds": round(time.perf_counter() - started, 1)}
+
+
+# --- Support: items and the requests that assigned them (issue 5) -------------------------------------
+#
+# Items lie on the 24 months before SEED_NOW, owned mostly by the Support users (some by managers and
+# sales users who took a customer's call), on 90% of the accounts' side with one of their contacts in
+# two thirds of those ("Megacorp Holding" gets 2%). A third are new (nobody asked yet; a tenth of them
+# back from a declined request), 7% assigned with a request awaiting its answer, a quarter in progress
+# or waiting with an accepted request, the rest resolved or closed. Open items are recent and due
+# within three weeks either side of SEED_NOW (about half of the dated ones overdue); closed ones are
+# older and carry closed_at. The assignee is always the recipient of the pending or accepted request;
+# one in seven accepted items was passed on or declined once before. References run SUP-1001, …, and
+# the "support" counter of services.support_item_create is set past them.
+#
+# Private copies (the owner's and assignee's tasks) are not seeded: they would add a task per holder
+# to the activities, and no workload reads them; the seeded items have no history entries either.
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+SUPPORT_FIRST_NUMBER = 1001  # next_number's default start is 1000, so the services' first is SUP-1001
+BIG_ACCOUNT_SUPPORT = 0.02  # of the items: its support panel is the long one (10,000 on medium)
+SUPPORT_STATUSES = (("new", 0.33), ("assigned", 0.40), ("in_progress", 0.58), ("waiting", 0.65),
+                    ("resolved", 0.80), ("closed", 1.0))  # cumulative
+SUPPORT_PRIORITIES = (("normal", 0.55), ("high", 0.75), ("low", 0.90), ("urgent", 1.0))  # cumulative
+SUPPORT_SUBJECTS = ["Cannot log in", "Invoice {n} is wrong", "Delivery late: order {n}", "Wrong item delivered",
+                    "Question about the licence terms", "Password reset", "Export fails with an error",
+                    "Lieferung unvollständig", "Rechnung doppelt erhalten", "Problème de facturation",
+                    "Demande de formation", "Не работает синхронизация", "請求書の再発行", "Refund request",
+                    "Feature request: dark mode", "Device does not start", "Support hours used up?",
+                    "Contract renewal question", "Αίτημα επιστροφής", "Slow response on the portal"]
+SUPPORT_DESCRIPTIONS = ["Customer called twice about this; wants a call back before noon.",
+                        "Screenshot attached to the email. Happens since the last update.",
+                        "Der Kunde bittet um Rückruf.", "Le client attend une réponse avant vendredi.",
+                        "Клиент просит срочно перезвонить.", "", "", ""]
+SUPPORT_DECLINE_REASONS = ["On holiday until the 15th", "Not my product area", "Too many open items this week",
+                           "Nicht zuständig"]
+SUPPORT_ITEM_COLUMNS = [
+    "id", "public_id", "owner_id", "visibility", "version", "created_at", "updated_at", "created_by_id",
+    "deleted_at", "reference", "subject", "description", "category_id", "priority", "status", "due_on",
+    "account_id", "contact_id", "opportunity_id", "assignee_id", "source", "closed_at", "returned_at",
+]
+SUPPORT_REQUEST_COLUMNS = [
+    "id", "public_id", "item_id", "recipient_id", "requested_by_id", "previous_id", "state", "message", "reason",
+    "created_at", "answered_at", "answered_by_id", "links_expire_at",
+]
+
+
+def support_seeded(size: str) -> bool:
+    """Whether the data set has its support items: the last one the support step writes exists."""
+    from rapport.support.models import SupportItem
+
+    last = SUPPORT_FIRST_NUMBER + SIZES[size].support_items - 1
+    return SupportItem.objects.filter(reference=f"SUP-{last}").exists()
+
+
+def _cumulative(table: Sequence[tuple[str, float]], roll: float) -> str:
+    return next(name for name, share in table if roll < share)
+
+
+class _SupportMaker(_SalesMaker):
+    """Builds the support items and their requests, through the sales maker's chunked writer."""
+
+    def __init__(self, size: Size, rng: random.Random, world: _SalesWorld, times: _Times) -> None:
+        super().__init__(size, rng, world, times)
+        users = list(User.objects.filter(pk__in=world.user_ids).values_list("id", "team_id"))
+        roles = dict(User.roles.through.objects.filter(user_id__in=world.user_ids).values_list("user_id", "role__slug"))
+        self.support_ids = [uid for uid, _team in users if roles.get(uid) == "support"] or list(world.user_ids)
+        self.manager_ids = [uid for uid, _team in users if roles.get(uid) == "manager"] or list(world.user_ids)
+        self.sales_ids = [uid for uid, _team in users if roles.get(uid) == "sales"] or list(world.user_ids)
+        self.category_ids = list(_support_categories())
+
+    def account_index(self) -> int:
+        if self.rng.random() < BIG_ACCOUNT_SUPPORT:
+            return self.world.big_index
+        return int(self.rng.random() * len(self.world.account_ids))
+
+    def owner(self) -> int:
+        roll = self.rng.random()
+        return self.pick(self.support_ids if roll < 0.75 else self.manager_ids if roll < 0.9 else self.sales_ids)
+
+    def handler(self, owner: int, exclude: int | None = None) -> int:
+        """Who is asked: a Support user (a manager now and then), the owner itself for a third of the
+        Support owners' own items; never `exclude` (the one who declined or passed it on)."""
+        for _attempt in range(5):
+            roll = self.rng.random()
+            if roll < 0.3 and owner in self.support_ids:
+                chosen = owner
+            else:
+                chosen = self.pick(self.support_ids if roll < 0.9 else self.manager_ids)
+            if chosen != exclude:
+                return chosen
+        return owner if owner != exclude else self.pick(self.support_ids)
+
+    def items(self, progress: bool) -> None:
+        from rapport.support.models import SupportItem, SupportRequest
+
+        world, t, rng = self.world, self.times, self.rng
+        r = rng.random
+        first_item, first_request = _next_id(SupportItem), _next_id(SupportRequest)
+        next_request = [first_request]
+        span = SALES_DAYS * 86400
+        counts = {"support_items": 0, "support_requests": 0, "support_open": 0, "support_pending": 0,
+                  "support_overdue": 0}
+
+        def request(item_id: int, recipient: int, requested_by: int, previous: int | None, state: str,
+                    asked: int, answered: int | None, reason: str = "") -> tuple[Any, ...]:
+            request_id = next_request[0]
+            next_request[0] += 1
+            counts["support_requests"] += 1
+            return (request_id, _public_id(rng), item_id, recipient, requested_by, previous, state, "", reason,
+                    t.text(asked), t.text(answered), recipient if answered is not None else None,
+                    t.text(asked + 7 * 86400))
+
+        def make(i: int, buffers: list[list[tuple[Any, ...]]]) -> None:
+            items, requests = buffers
+            item_id = first_item + i
+            status = _cumulative(SUPPORT_STATUSES, r())
+            is_open = status not in ("resolved", "closed")
+            owner = self.owner()
+            if is_open:  # open items are recent: most of them from the last two months
+                created = self.now - int(r() * r() * 120 * 86400) - 600
+            else:
+                created = self.now - int(60 * 86400 + r() * (span - 60 * 86400))
+            created_day = _EPOCH_ORDINAL + created // 86400
+            account_id = contact_id = None
+            if r() < 0.9:
+                index = self.account_index()
+                account_id = world.account_ids[index]
+                start, end = world.contacts_of(account_id)
+                if end > start and r() < 0.67:
+                    contact_id = world.contact_ids[start + int(r() * (end - start))]
+            due = None
+            if r() < 0.85:
+                if is_open:
+                    due = max(created_day + 1, self.today - 21 + int(r() * 43))
+                else:
+                    due = created_day + 3 + int(r() * 12)
+            assignee = closed_at = returned_at = None
+            updated = created
+            if status == "new":
+                if r() < 0.1:  # asked once, declined: back with its owner
+                    recipient = self.handler(owner, exclude=owner)
+                    asked = created + int(r() * 3600)
+                    answered = min(self.now, asked + int(r() * 2 * 86400))
+                    requests.append(request(item_id, recipient, owner, None, "declined", asked, answered,
+                                            self.pick(SUPPORT_DECLINE_REASONS)))
+                    returned_at = updated = answered
+            else:
+                previous = None
+                asked = created + int(r() * 3600)
+                if status != "assigned" and r() < 0.15:  # declined or passed on before it was accepted
+                    first = self.handler(owner)
+                    answered = min(self.now, asked + int(r() * 86400))
+                    passed = r() < 0.5
+                    previous = next_request[0]
+                    requests.append(request(item_id, first, owner, None, "passed_on" if passed else "declined",
+                                            asked, answered, "" if passed else self.pick(SUPPORT_DECLINE_REASONS)))
+                    asked, by, exclude = answered, first if passed else owner, first
+                else:
+                    by, exclude = owner, None
+                assignee = self.handler(owner, exclude=exclude)
+                if status == "assigned":
+                    answered = None
+                    counts["support_pending"] += 1
+                    updated = asked
+                else:
+                    answered = min(self.now, asked + int(r() * 86400))
+                    updated = answered
+                requests.append(request(item_id, assignee, by, previous,
+                                        "pending" if status == "assigned" else "accepted", asked, answered))
+                if not is_open:
+                    closed_at = min(self.now, updated + 3600 + int(r() * 20 * 86400))
+                    updated = closed_at
+                elif r() < 0.5:
+                    updated = updated + int(r() * (self.now - updated))
+            if is_open:
+                counts["support_open"] += 1
+                if due is not None and due < self.today:
+                    counts["support_overdue"] += 1
+            subject = self.pick(SUPPORT_SUBJECTS).format(n=10_000 + int(r() * 90_000))
+            roll = r()
+            source = "app" if roll < 0.85 else "email" if roll < 0.97 else "api"
+            category = self.pick(self.category_ids) if self.category_ids and r() < 0.9 else None
+            items.append((
+                item_id, _public_id(rng), owner, _visibility(rng), 1, t.text(created), t.text(updated), owner, None,
+                f"SUP-{SUPPORT_FIRST_NUMBER + i}", subject, self.pick(SUPPORT_DESCRIPTIONS), category,
+                _cumulative(SUPPORT_PRIORITIES, r()), status, self.day(due), account_id, contact_id, None,
+                assignee, source, t.text(closed_at), t.text(returned_at),
+            ))
+            counts["support_items"] += 1
+
+        tables = [(SupportItem._meta.db_table, SUPPORT_ITEM_COLUMNS),
+                  (SupportRequest._meta.db_table, SUPPORT_REQUEST_COLUMNS)]
+        with _bulk_load([table for table, _columns in tables]):
+            self._write(self.size.support_items, "support", progress, tables, make)
+            if progress:
+                sys.stderr.write("indexes    building the support indexes\n")
+        for model in (SupportItem, SupportRequest):
+            _sync_sequence(model)
+        self.counts.update(counts)
+
+
+def _support_categories() -> list[int]:
+    from rapport.support.models import SupportCategory
+
+    return list(SupportCategory.objects.filter(is_active=True).order_by("position", "id").values_list("id", flat=True))
+
+
+def _support_series_above_seed(last_number: int) -> None:
+    """The "support" counter of services.support_item_create, past the seeded references."""
+    from rapport.core.models import NumberSequence
+    from rapport.support.services import SUPPORT_SERIES
+
+    sequence, _created = NumberSequence.objects.get_or_create(name=SUPPORT_SERIES,
+                                                              defaults={"last_value": last_number})
+    if sequence.last_value < last_number:
+        NumberSequence.objects.filter(pk=sequence.pk).update(last_value=last_number)
+
+
+def seed_support(size_name: str, *, progress: bool = True, seed_value: int = 20261124,
+                 analyze: bool = True) -> dict[str, Any]:
+    """Add the support items and their requests to a database that holds the seeded users, accounts and
+    contacts, and no support items yet."""
+    from rapport.support.models import SupportItem
+
+    size = SIZES[size_name]
+    if SupportItem.objects.exists():
+        raise RuntimeError("seed_support fills a data set without support items; this one has some.")
+    rng = random.Random(seed_value + 3)  # its own stream: the other records stay as they were
+    started = time.perf_counter()
+    with _large_cache():
+        world = _SalesWorld.load()
+        if not world.account_ids or not world.user_ids:
+            raise RuntimeError("seed_support needs the seeded users and accounts; run the whole seed first.")
+        maker = _SupportMaker(size, rng, world, _Times())
+        maker.items(progress)
+        with transaction.atomic():
+            _support_series_above_seed(SUPPORT_FIRST_NUMBER + size.support_items - 1)
+    if analyze:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return {**maker.counts, "support_seconds": round(time.perf_counter() - started, 1)}

@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
     "rapport.directory",
     "rapport.activities",
     "rapport.sales",
+    "rapport.support",
+    "rapport.mail",
 ]
 
 MIDDLEWARE = [
@@ -183,8 +186,41 @@ WHITENOISE_USE_FINDERS = True
 TASKS = {"default": {"BACKEND": env_str("RAPPORT_TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 # --- Mail ---------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+
+def _email_settings(url: str) -> dict[str, Any]:
+    """EMAIL_URL: smtp://user:password@host:587?tls=1, smtps://… (implicit TLS), or console:."""
+    if not url or url == "console:":
+        return {"EMAIL_BACKEND": env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigurationError("EMAIL_URL must look like smtp://user:password@host:port (or smtps://, console:)")
+    query = parse_qs(parts.query)
+    starttls = query.get("tls", ["0"])[0] in ("1", "true", "yes")
+    if parts.scheme == "smtps" and starttls:
+        raise ConfigurationError("EMAIL_URL: smtps:// is TLS from the start; drop ?tls=1 (that is for smtp://)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError("EMAIL_URL has a port that is not a number") from None
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": starttls,
+        "EMAIL_TIMEOUT": 30,
+    }
+
+
+globals().update(_email_settings(env_str("EMAIL_URL")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rapport@localhost")
+# The address users reach Rapport at, for links in email (support requests): no trailing slash.
+RAPPORT_BASE_URL = env_str("RAPPORT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Who owns support items opened by customers' email (a username); else the first support user.
+RAPPORT_SUPPORT_OWNER = env_str("RAPPORT_SUPPORT_OWNER", "")
 
 LOGGING = {
     "version": 1,

@@ -43,14 +43,15 @@ def personas(db) -> Personas:
 
 
 def restore_migration_data() -> None:
-    """Put back what the data migrations made (the job functions, the kinds of activity, the pipeline
-    and the workflows), for tests that run outside a transaction: the flush after such a test empties
-    every table."""
+    """Put back what the data migrations made (the job functions, the kinds of activity, the pipeline,
+    the workflows and the support categories), for tests that run outside a transaction: the flush
+    after such a test empties every table."""
     from django.apps import apps
 
     for module, function in (("rapport.core.migrations.0002_default_roles", "create_roles"),
                              ("rapport.activities.migrations.0002_default_kinds", "create_kinds"),
-                             ("rapport.sales.migrations.0002_keys_default_pipeline_workflows", "create_defaults")):
+                             ("rapport.sales.migrations.0002_keys_default_pipeline_workflows", "create_defaults"),
+                             ("rapport.support.migrations.0002_default_categories", "create_categories")):
         getattr(importlib.import_module(module), function)(apps, None)
 
 

@@ -1,5 +1,5 @@
 """Factories for every test: users in roles and teams, accounts, contacts, activities, notes, deals,
-orders and leads."""
+orders, leads and support items."""
 
 from __future__ import annotations
 
@@ -207,3 +207,16 @@ class LeadFactory(RecordFactory):
     first_name = "Lee"
     last_name = factory.Sequence(lambda n: f"Prospect{n:05d}")
     company = factory.Sequence(lambda n: f"Prospect Co {n:05d}")
+
+
+class SupportItemFactory(RecordFactory):
+    """A new support item saved directly: no reference series, no private copy, no history.
+
+    Tests of the request cycle create items with support.services.support_item_create instead."""
+
+    class Meta:
+        model = "support.SupportItem"
+
+    reference = factory.Sequence(lambda n: f"SUP-T{n:05d}")
+    subject = factory.Sequence(lambda n: f"Case {n:05d}")
+    account = factory.SubFactory(AccountFactory)

@@ -44,6 +44,7 @@ from rapport.core.models import ApiToken, User, Visibility
 from rapport.directory import services
 from rapport.directory.models import Account, Contact
 from rapport.sales.models import Opportunity, Order
+from rapport.support.models import SupportItem
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
@@ -51,6 +52,7 @@ from tests.factories import (
     LeadFactory,
     OpportunityFactory,
     OrderFactory,
+    SupportItemFactory,
     UserFactory,
 )
 from tests.permissions.routes import (
@@ -405,6 +407,9 @@ def _list_world(cast: Cast, kind: str) -> tuple[list[tuple[str, str, Any, bool]]
                 record = OpportunityFactory(name=f"Deal-{persona}-{visibility}", owner=owner, account=linked, **extra)
             elif kind == "order":
                 record = OrderFactory(number=f"Ord-{persona}-{visibility}", owner=owner, account=linked, **extra)
+            elif kind == "support item":
+                record = SupportItemFactory(subject=f"Case-{persona}-{visibility}", owner=owner, account=linked,
+                                            **extra)
             else:
                 record = ContactFactory(first_name="Cont", last_name=f"Cont-{persona}-{visibility}", owner=owner,
                                         account=linked, **extra)
@@ -417,6 +422,8 @@ def _label(record: Any) -> str:
         return record.subject
     if isinstance(record, Order):
         return record.number
+    if isinstance(record, SupportItem):
+        return record.subject
     return record.name if isinstance(record, Account | Opportunity) else record.last_name
 
 

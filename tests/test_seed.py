@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from decimal import Decimal
 
@@ -20,6 +21,8 @@ from rapport.sales.models import (
     OrderLine,
     PipelineStage,
 )
+from rapport.support import services as support_services
+from rapport.support.models import OPEN_SUPPORT_STATUSES, SupportItem, SupportRequest
 from tests.conftest import restore_migration_data
 
 # Seeding drops and rebuilds foreign keys and indexes (ALTER TABLE), which PostgreSQL refuses inside a
@@ -29,7 +32,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # Enough users for both bench users (bench0001, bench0014); a few hundred of everything else.
 TINY = seeding.Size("tiny", users=14, teams=2, accounts=60, contacts=400, big_account_contacts=30,
                     heavy_owner_records=30, activities=300, tasks=30, notes=20, orders=400, opportunities=120,
-                    leads=40)
+                    leads=40, support_items=300)
 
 
 @pytest.fixture
@@ -114,3 +117,42 @@ def test_orders_created_after_seeding_get_a_free_number(seeded: dict) -> None:
     order = services.order_create(actor=user, data={"account": account, "amount": "10.00"})
     assert order.number.startswith("ORD-")
     assert Order.objects.filter(number=order.number).count() == 1
+
+
+def test_seeded_support_items_agree_with_their_requests(seeded: dict) -> None:
+    counts = seeded  # seed() writes the support items too
+    assert seeding.support_seeded("tiny")
+    assert counts["support_items"] == SupportItem.objects.count() == TINY.support_items
+    assert counts["support_requests"] == SupportRequest.objects.count()
+    items = list(SupportItem.objects.all())
+    references = {item.reference for item in items}
+    assert references == {f"SUP-{seeding.SUPPORT_FIRST_NUMBER + i}" for i in range(TINY.support_items)}
+    assert {item.status for item in items} == {"new", "assigned", "in_progress", "waiting", "resolved", "closed"}
+    requests: dict[int, list[SupportRequest]] = defaultdict(list)
+    for request in SupportRequest.objects.order_by("created_at", "id"):
+        requests[request.item_id].append(request)
+    support_users = set(User.objects.filter(roles__slug="support").values_list("id", flat=True))
+    assert sum(item.owner_id in support_users for item in items) > len(items) / 2
+    for item in items:
+        chain = requests[item.pk]
+        pending = [r for r in chain if r.state == "pending"]
+        assert (item.closed_at is not None) == (item.status not in OPEN_SUPPORT_STATUSES)
+        if item.status == "new":
+            assert item.assignee_id is None and not pending
+            assert (item.returned_at is not None) == bool(chain)
+            assert all(r.state == "declined" for r in chain)
+        elif item.status == "assigned":
+            assert [r.recipient_id for r in pending] == [item.assignee_id]
+        else:
+            assert not pending and chain[-1].state == "accepted" and chain[-1].recipient_id == item.assignee_id
+        for earlier, later in itertools.pairwise(chain):
+            assert later.previous_id == earlier.pk and earlier.recipient_id != later.recipient_id
+        if item.contact_id is not None:
+            assert item.contact.account_id == item.account_id
+    assert any(item.is_overdue(seeding.SEED_NOW.date()) for item in items)
+    big = Account.objects.get(name=seeding.BIG_ACCOUNT)
+    assert big.support_items.count() >= 3
+    # An item opened after seeding takes the next free reference.
+    owner = User.objects.filter(pk__in=support_users).order_by("username").first()
+    item = support_services.support_item_create(actor=owner, data={"subject": "After the seed"})
+    assert item.reference == f"SUP-{seeding.SUPPORT_FIRST_NUMBER + TINY.support_items}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +63,18 @@ def record_ref(*, user: Any, ref: str, field: str = "regarding") -> Any:
     if found is None:
         raise ValidationError({field: [_("No such %(type)s.") % {"type": record_type}]})
     return found
+
+
+def panel_record(*, user: Any, ref: str, types: Collection[str]) -> Any:
+    """The record a panel of another record's page is about: 404 for a bad or hidden reference, or
+    a record of a type the panel does not serve."""
+    try:
+        record = record_ref(user=user, ref=ref)
+    except ValidationError:
+        raise Http404 from None
+    if record.record_type not in types:
+        raise Http404
+    return record
 
 
 def record_refs(*, user: Any, refs: list[str], field: str = "regarding") -> list[Any]:

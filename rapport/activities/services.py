@@ -42,6 +42,20 @@ MAX_LINKS = 20
 SCHEDULE_FIELDS = ("activity_type", "starts_at", "ends_at", "all_day", "time_zone", "rrule")
 
 
+@transaction.atomic
+def task_status_set(*, actor: Any, activity: Activity, status: str) -> Activity:
+    """Set a task's status because another app's rule says so (closing a support item completes its
+    holders' copies): the caller has decided the actor may; history, version and calendars follow."""
+    activity = Activity.objects.get(pk=activity.pk)
+    if activity.status == status:
+        return activity
+    data: dict[str, Any] = {"status": status}
+    _status_fields(data, activity)
+    activity = record_update(activity, actor=actor, data=data, version=activity.version, rights_checked=True)
+    _sync_assignments(activity)
+    return activity
+
+
 def utc_midnight(day: dt.date) -> dt.datetime:
     """An all-day item's date as stored: that date's midnight in UTC, the same date everywhere."""
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC)

@@ -27,7 +27,7 @@ from rapport.core.access import access_for, can
 from rapport.core.errors import PossibleDuplicate, StaleVersion
 from rapport.core.models import Action, Team, User
 from rapport.core.record_views import delete_and_offer_undo, error_text, restore_and_show, safe_next
-from rapport.core.registry import linkables
+from rapport.core.registry import detail_url
 from rapport.core.selectors import team_list, user_choices, user_list
 from rapport.core.text import int_or_none
 from rapport.directory import services as directory_services
@@ -526,7 +526,7 @@ def record_notes(request: HttpRequest, ref: str) -> HttpResponse:
 
 
 def _record_url(record: Any) -> str:
-    return reverse(linkables()[record.record_type].detail_url_name, args=[record.public_id])
+    return detail_url(record) or reverse("my_home")
 
 
 @login_required

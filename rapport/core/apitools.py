@@ -18,7 +18,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 from pydantic import ConfigDict, field_validator
 
-from rapport.core.errors import PossibleDuplicate, StaleVersion
+from rapport.core.errors import Conflict, PossibleDuplicate, StaleVersion
 from rapport.core.pagination import Ordering, keyset_page, parse_limit, parse_ordering
 from rapport.core.services import token_authenticate
 
@@ -101,6 +101,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
             error_body(str(exc), {"version": [str(exc)]}, current_version=exc.current_version),
             status=409,
         )
+
+    @api.exception_handler(Conflict)
+    def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        return api.create_response(request, error_body(str(exc)), status=409)
 
     @api.exception_handler(PossibleDuplicate)
     def _duplicate(request: HttpRequest, exc: PossibleDuplicate) -> HttpResponse:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from rapport.core.access import access_for
 from rapport.core.models import Action
@@ -18,7 +20,9 @@ def navigation_for(user: Any) -> list[dict[str, Any]]:
         return []
     access = access_for(user)
     return [
-        {"url": reverse(item.url_name), "label": item.label}
+        {"url": reverse(item.url_name), "label": item.label, "badge_label": item.badge_label,
+         # Counted only when the top bar is drawn (not for htmx fragments).
+         "badge": SimpleLazyObject(partial(item.badge, user)) if item.badge else None}
         for item in nav_items()
         if item.record_type is None or access.can(item.record_type, Action.READ)
     ]

@@ -22,3 +22,7 @@ class PossibleDuplicate(Exception):
     def __init__(self, duplicates: list) -> None:
         self.duplicates = duplicates
         super().__init__(_("A record with the same email or website already exists."))
+
+
+class Conflict(Exception):
+    """The action no longer fits the record's state: someone else acted first (answers 409)."""

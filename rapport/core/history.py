@@ -113,7 +113,7 @@ def _label(model: type[models.Model], name: str, value: Any) -> tuple[str, Any]:
     try:
         field = model._meta.get_field(name)
     except FieldDoesNotExist:
-        return name, value
+        return name[:1].upper() + name[1:], value
     label = str(getattr(field, "verbose_name", name))
     choices = dict(getattr(field, "flatchoices", None) or [])
     return label[:1].upper() + label[1:], _typed(field, choices.get(value, value))

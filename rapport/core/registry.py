@@ -40,14 +40,21 @@ class NavItem:
     label: str
     record_type: str | None
     order: int
+    # A number to show beside the label (requests awaiting the user's answer): user -> count.
+    badge: Callable[[Any], int] | None = None
+    badge_label: str = ""
 
 
 _NAV_ITEMS: list[NavItem] = []
 
 
-def register_nav_item(url_name: str, label: str, *, record_type: str | None, order: int) -> None:
+def register_nav_item(
+    url_name: str, label: str, *, record_type: str | None, order: int,
+    badge: Callable[[Any], int] | None = None, badge_label: str = "",
+) -> None:
     if all(item.url_name != url_name for item in _NAV_ITEMS):
-        _NAV_ITEMS.append(NavItem(url_name=url_name, label=label, record_type=record_type, order=order))
+        _NAV_ITEMS.append(NavItem(url_name=url_name, label=label, record_type=record_type, order=order,
+                                  badge=badge, badge_label=badge_label))
 
 
 def nav_items() -> list[NavItem]:
@@ -73,6 +80,16 @@ def register_linkable(key: str, model_label: str, detail_url_name: str, label: s
 
 def linkables() -> dict[str, Linkable]:
     return dict(_LINKABLES)
+
+
+def detail_url(record: Any) -> str | None:
+    """The page of a record of a linkable type (an account, a deal, a support item), or None."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse(_LINKABLES[record.record_type].detail_url_name, args=[record.public_id])
+    except (KeyError, NoReverseMatch):
+        return None
 
 
 # Links about a user that a business app provides (the calendar feed's address), for core's

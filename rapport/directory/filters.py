@@ -6,6 +6,7 @@ that does not parse, is a ValidationError naming the parameter.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from rapport.core.text import fold, prefix_upper_bound, website_domain
-from rapport.directory.models import Attribute, RelationshipStage
+from rapport.directory.models import Account, Attribute, RelationshipStage
 from rapport.directory.remarks import parse_attribute_filter
 
 # Query parameters that are not filters but belong to every list.
@@ -170,3 +171,53 @@ def apply_contact_filter(qs: QuerySet, flt: DirectoryFilter, *, user: Any) -> Qu
 
 ACCOUNT_FILTERS = {"q", "owner", "stage", "attr"}
 CONTACT_FILTERS = {"q", "owner", "account", "attr"}
+
+
+# --- Parameters shared by the lists of other apps (sales, support) ---------------------------------
+
+
+def check_known_filters(params: Any, allowed: set[str]) -> None:
+    unknown = sorted(set(params.keys()) - allowed - LIST_PARAMS)
+    if unknown:
+        raise ValidationError(
+            {name: [_("Unknown filter; use one of: %s.") % ", ".join(sorted(allowed))] for name in unknown})
+
+
+def one_value(params: Any, name: str) -> str:
+    values = param_values(params, name)
+    return values[0].strip() if values else ""
+
+
+def query_text(params: Any) -> str:
+    q = " ".join(param_values(params, "q")).strip()
+    if len(q) > MAX_QUERY:
+        raise ValidationError({"q": [_("Search for at most %d characters.") % MAX_QUERY]})
+    return q
+
+
+def choice_value(params: Any, name: str, choices: list[str]) -> str:
+    value = one_value(params, name)
+    if value and value not in choices:
+        raise ValidationError({name: [_("Use one of: %s.") % ", ".join(choices)]})
+    return value
+
+
+def date_value(params: Any, name: str) -> dt.date | None:
+    value = one_value(params, name)
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({name: [_("Enter a date as YYYY-MM-DD.")]}) from None
+
+
+def account_filter_id(params: Any, user: Any) -> int | None:
+    """The id of the visible account named by the `account` filter; None without one."""
+    public_id = one_value(params, "account")
+    if not public_id:
+        return None
+    account_id = Account.objects.visible_to(user).filter(public_id=public_id).values_list("id", flat=True).first()
+    if account_id is None:
+        raise ValidationError({"account": [_("No such account.")]})
+    return account_id

@@ -30,6 +30,22 @@ class AccountLookupField(forms.ModelChoiceField):
         return obj.name
 
 
+class ContactLookupField(forms.ModelChoiceField):
+    """Picks one visible contact by public id; the page searches for options with htmx.
+
+    The widget renders only the current choice, never the whole table.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", Contact.objects.none())
+        kwargs.setdefault("to_field_name", "public_id")
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj: Contact) -> str:
+        return obj.full_name
+
+
 class RecordForm(forms.ModelForm):
     """Shared by account and contact forms: owner, visibility, version and duplicate confirmation."""
 

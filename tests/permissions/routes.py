@@ -443,6 +443,12 @@ ROUTES: list[Route] = [
 from tests.permissions.routes_sales import SALES_ROUTES  # noqa: E402
 
 ROUTES += SALES_ROUTES
+from tests.permissions.routes_mail import ROUTES as MAIL_ROUTES  # noqa: E402
+
+ROUTES += MAIL_ROUTES
+from tests.permissions.routes_support import SUPPORT_ROUTES  # noqa: E402
+
+ROUTES += SUPPORT_ROUTES
 
 REGISTRY: dict[str, Route] = {route.key: route for route in ROUTES}
 assert len(REGISTRY) == len(ROUTES), "a route is registered twice"

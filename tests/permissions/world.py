@@ -40,6 +40,8 @@ from rapport.core.models import ApiToken, HistoryEntry, Role, RolePermission, Te
 from rapport.core.services import token_create
 from rapport.directory import services as directory
 from rapport.directory.models import Account, Address, Attribute, Contact, StageChange
+from rapport.mail.models import OutboxMessage, OutboxStatus
+from rapport.mail.services import queue_email
 from rapport.sales import services as sales
 from rapport.sales.models import (
     Communication,
@@ -54,6 +56,8 @@ from rapport.sales.models import (
     PipelineStage,
     WorkflowDefinition,
 )
+from rapport.support import services as support
+from rapport.support.models import PrivateCopy, SupportItem, SupportRequest
 from tests.conftest import Personas, build_personas
 from tests.permissions.rules import VISIBILITIES
 
@@ -176,6 +180,16 @@ def _order(personas: Personas, visibility: str, *, deleted: bool = False) -> Ord
     return Order.objects.get(pk=order.pk)
 
 
+def _support_item(personas: Personas, visibility: str, *, deleted: bool = False) -> SupportItem:
+    owner = personas.owner
+    item = support.support_item_create(actor=owner, data={
+        "subject": f"Subject case {visibility}{' gone' if deleted else ''}",
+        "account": _customer(personas, f"case {visibility}{deleted}"), "visibility": visibility})
+    if deleted:
+        support.support_item_delete(actor=owner, item=item)
+    return SupportItem.objects.get(pk=item.pk)
+
+
 # Business records owned by `owner`, one per visibility.
 RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {
     "account": _account,
@@ -192,7 +206,24 @@ RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {
     "deleted opportunity": lambda p, v: _opportunity(p, v, deleted=True),
     "order": _order,
     "deleted order": lambda p, v: _order(p, v, deleted=True),
+    "support item": _support_item,
+    "deleted support item": lambda p, v: _support_item(p, v, deleted=True),
 }
+def _request_to_teammate(personas: Personas) -> SupportRequest:
+    """A support request from `owner` to `teammate`, waiting for the answer (the answer links name it)."""
+    item = support.support_item_create(actor=personas.owner, data={"subject": "Matrix request case",
+                                                                   "visibility": "everyone"})
+    return support.support_assign(actor=personas.owner, item=item, recipient=personas.teammate)
+
+
+def _failed_message(personas: Personas) -> OutboxMessage:
+    message = queue_email(to=["customer@example.com"], subject="Matrix mail", body="Text", kind="matrix")
+    OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxStatus.FAILED, attempts=8,
+                                                       last_error="SMTPConnectError: down")
+    message.refresh_from_db()
+    return message
+
+
 # Everything else a URL can name.
 OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {
     "owner's token": lambda p: token_create(user=p.owner, name="Owner's script").token,
@@ -202,6 +233,8 @@ OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {
     # Configuration every user reads and only administrators change.
     "stage": lambda p: PipelineStage.objects.get(name="Proposal"),
     "workflow": lambda p: WorkflowDefinition.objects.get(name="Customer Relationship"),
+    "support request to teammate": _request_to_teammate,
+    "outbox message": _failed_message,
 }
 
 
@@ -224,6 +257,12 @@ class Cast:
             # The customers of the deal and order subjects: the owner's, shared with everyone.
             rows += [("owner", "everyone", account, False)
                      for account in Account.objects.filter(name__startswith="Customer of ")]
+        if kind == "support item":  # the item the request subject is about: the owner's, shared with everyone
+            rows += [("owner", "everyone", request.item, False) for (subject, _v), request in self.subjects.items()
+                     if subject == "support request to teammate"]
+        if kind == "activity":  # the owner's private copies of the support item subjects: private tasks
+            rows += [("owner", "private", copy.task, False)
+                     for copy in PrivateCopy.objects.filter(holder=self.personas.owner).select_related("task")]
         return rows
 
 
@@ -318,6 +357,10 @@ class World:
             "workflows": list(WorkflowDefinition.objects.order_by("pk").values()),
             "communication_types": list(CommunicationType.objects.order_by("pk").values()),
             "communications": list(Communication.objects.order_by("pk").values()),
+            "support_items": list(SupportItem.objects.order_by("pk").values()),
+            "support_requests": list(SupportRequest.objects.order_by("pk").values()),
+            "private_copies": list(PrivateCopy.objects.order_by("pk").values()),
+            "outbox": list(OutboxMessage.objects.order_by("pk").values()),
             "history": list(HistoryEntry.objects.order_by("pk").values_list("pk", flat=True)),
             "users": list(User.objects.order_by("pk").values(
                 "pk", "public_id", "username", "password", "first_name", "last_name", "email", "time_zone",

@@ -152,7 +152,7 @@ def test_deal_contacts_keep_their_roles_and_changes_are_in_the_history(personas)
     deal = services.opportunity_update(actor=personas.owner, opportunity=deal, version=deal.version,
                                        contacts=[(anna, "Decision maker"), (ben, "")], data={})
     assert [(r.contact, r.role) for r in deal.contact_roles.order_by("id")] == [(anna, "Decision maker"), (ben, "")]
-    assert any(label == "contacts" for entry in history_for(deal, user=personas.owner) for label, *_ in entry.rows)
+    assert any(label == "Contacts" for entry in history_for(deal, user=personas.owner) for label, *_ in entry.rows)
 
 
 def test_forecast_weights_open_deals_by_probability_per_month_owner_and_currency(personas):
@@ -463,9 +463,9 @@ def test_the_history_of_a_deals_people_hides_those_the_reader_may_not_see(person
     deal = new_deal(personas.manager, account=account)
     services.opportunity_update(actor=personas.manager, opportunity=deal, version=deal.version, data={},
                                 contacts=[(secret, "Champion")])
-    shown = [row for entry in history_for(deal, user=personas.owner) for row in entry.rows if row[0] == "contacts"]
+    shown = [row for entry in history_for(deal, user=personas.owner) for row in entry.rows if row[0] == "Contacts"]
     assert shown and "Secretson" not in str(shown)
-    mine = [row for entry in history_for(deal, user=personas.manager) for row in entry.rows if row[0] == "contacts"]
+    mine = [row for entry in history_for(deal, user=personas.manager) for row in entry.rows if row[0] == "Contacts"]
     assert "Secretson" in str(mine) and "Champion" in str(mine)
 
 

@@ -10,7 +10,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from rapport.core.access import record_visible
-from rapport.core.registry import RecordPanel, record_panels
+from rapport.core.registry import RecordPanel, detail_url, record_panels
 
 register = template.Library()
 
@@ -35,3 +35,9 @@ def options(choices: Iterable[tuple[str, str]], selected: str = "") -> str:
 def panels_of(record: Any) -> list[RecordPanel]:
     """{% panels_of account as panels %}: the sections other apps add to this record's page."""
     return record_panels(record.record_type)
+
+
+@register.filter
+def record_url(record: Any) -> str:
+    """{{ record|record_url }}: the page of a record of any type that activities and notes can be about."""
+    return detail_url(record) or ""

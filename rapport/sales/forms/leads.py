@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rapport.core.models import Visibility
-from rapport.directory.forms import AccountLookupField, RecordForm
+from rapport.directory.forms import AccountLookupField, ContactLookupField, RecordForm
 from rapport.directory.models import Account, Contact
 from rapport.directory.selectors import account_choices, contact_choices
 from rapport.sales.currencies import default_currency
@@ -17,22 +17,6 @@ from rapport.sales.models import Lead, LeadStatus
 from rapport.sales.services import default_close_date
 
 NEW, EXISTING = "new", "existing"
-
-
-class ContactLookupField(forms.ModelChoiceField):
-    """Picks one visible contact by public id; the page searches for options with htmx.
-
-    The widget renders only the current choice, never the whole table.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("queryset", Contact.objects.none())
-        kwargs.setdefault("to_field_name", "public_id")
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def label_from_instance(self, obj: Contact) -> str:
-        return obj.full_name
 
 
 def _offer(field: forms.ModelChoiceField, current: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -10,18 +9,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rapport.core.access import can, record_visible
 from rapport.core.errors import StaleVersion
-from rapport.core.listing import filter_params, sort_links
+from rapport.core.listing import list_context, list_count
 from rapport.core.models import Action
-from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
 from rapport.core.record_views import delete_and_offer_undo, restore_and_show, show_errors, show_saved
-from rapport.core.registry import linkables
-from rapport.core.selectors import user_choices
+from rapport.core.registry import detail_url
 from rapport.directory.selectors import account_choices, contact_choices
 from rapport.sales import selectors, services
 from rapport.sales.currencies import currency_choices
@@ -29,65 +26,7 @@ from rapport.sales.filters import LEAD_ORDERINGS
 from rapport.sales.forms.leads import LeadConvertForm, LeadForm
 from rapport.sales.models import Lead, LeadStatus
 
-PAGE_SIZE = 50
 LEAD = Lead.record_type
-
-
-def list_context(request: HttpRequest, *, selector: Callable[..., Any], orderings: dict[str, str],
-                 default_ordering: str, name: str) -> tuple[dict[str, Any], int]:
-    """A filtered, sorted, keyset-paged list's context, as the directory lists build it; and its status
-    (400 with the reason when a filter, the ordering or the cursor does not parse)."""
-    params = filter_params(request)
-    error = None
-    page = None
-    ordering_raw = request.GET.get("ordering") or default_ordering
-    link_params = params.copy()  # what every sort and pager link carries
-    try:
-        ordering = parse_ordering(ordering_raw, orderings, default_ordering)
-        qs = selector(user=request.user, params=params)
-        limit = parse_limit(request.GET.get("limit"), PAGE_SIZE)
-        if limit != PAGE_SIZE:
-            link_params["limit"] = str(limit)
-        page = keyset_page(qs, ordering=ordering, cursor=request.GET.get("cursor"), limit=limit)
-    except ValidationError as exc:
-        error = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
-        ordering_raw = default_ordering
-    base_query = link_params.urlencode()
-    context = {
-        "page": page,
-        "items": page.items if page else [],
-        "error": error,
-        "params": params,
-        "ordering": ordering_raw,
-        "base_query": base_query,
-        "sort_links": sort_links(base_query, ordering_raw, orderings),
-        "owners": user_choices(user=request.user),
-        "selected_owner": params.get("owner", ""),
-        # Row links are built from one prefix rather than one reverse() per row.
-        "detail_prefix": reverse(f"{name}_list"),
-        "can_create": can(request.user, name, Action.CREATE),
-        "pages": {"name": name},
-    }
-    return context, 400 if error else 200
-
-
-def list_count(request: HttpRequest, selector: Callable[..., Any]) -> HttpResponse:
-    """The list's total, exact up to 1,000: fetched by the page after its rows, so they show at once."""
-    try:
-        total, more = capped_count(selector(user=request.user, params=filter_params(request)))
-    except ValidationError:
-        return HttpResponse("", status=400)
-    return render(request, "directory/_count.html", {"total": total, "more": more})
-
-
-def detail_url(record: Any) -> str | None:
-    """The page of a linked record (an account, a contact, a deal), or None where there is none yet."""
-    try:
-        return reverse(linkables()[record.record_type].detail_url_name, args=[record.public_id])
-    except (KeyError, NoReverseMatch):
-        return None
-
-
 
 
 # --- List ------------------------------------------------------------------------------------------

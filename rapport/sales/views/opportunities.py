@@ -23,10 +23,10 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rapport.activities.selectors import record_ref
+from rapport.activities.selectors import panel_record
 from rapport.core.access import can, record_visible
 from rapport.core.errors import StaleVersion
-from rapport.core.listing import filter_params, sort_links
+from rapport.core.listing import PAGE_SIZE, filter_params, sort_links
 from rapport.core.models import Action
 from rapport.core.pagination import capped_count, keyset_page, parse_limit, parse_ordering
 from rapport.core.record_views import delete_and_offer_undo, error_text, restore_and_show, safe_next, show_saved
@@ -45,7 +45,6 @@ from rapport.sales.forms.opportunities import (
 from rapport.sales.models import Opportunity, Pipeline
 
 RECORD_TYPE = Opportunity.record_type
-PAGE_SIZE = 50
 # What the shared directory partials (_record_actions.html) need to build this record type's URLs.
 PAGES = SimpleNamespace(name=RECORD_TYPE)
 # Form-only parameters of the list's filter form (the account picker's search box).
@@ -408,10 +407,7 @@ def opportunity_restore(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 def record_opportunities(request: HttpRequest, ref: str) -> HttpResponse:
     """The Opportunities panel of an account or contact page, loaded after the page."""
-    try:
-        record = record_ref(user=request.user, ref=ref)
-    except ValidationError:
-        raise Http404 from None
+    record = panel_record(user=request.user, ref=ref, types=("account", "contact"))
     rows: list[tuple[Opportunity, str | None]]
     account: Account | None
     if isinstance(record, Account):

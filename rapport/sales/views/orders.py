@@ -10,18 +10,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.utils import ErrorDict
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rapport.activities.selectors import record_ref
+from rapport.activities.selectors import panel_record
 from rapport.core.access import can
 from rapport.core.errors import StaleVersion
+from rapport.core.listing import list_context, list_count
 from rapport.core.models import Action
 from rapport.core.record_views import delete_and_offer_undo, restore_and_show, show_errors, show_saved
+from rapport.core.registry import detail_url
 from rapport.core.text import int_or_none
 from rapport.directory.selectors import account_choices
 from rapport.sales import selectors, services
@@ -29,7 +31,6 @@ from rapport.sales.currencies import currency_choices
 from rapport.sales.filters import ORDER_ORDERINGS
 from rapport.sales.forms.orders import OrderForm, OrderLineFormSet, line_initial
 from rapport.sales.models import Order, OrderStatus
-from rapport.sales.views.leads import detail_url, list_context, list_count
 
 ORDER = Order.record_type
 LINES_PREFIX = "lines"
@@ -200,12 +201,7 @@ def order_restore(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 def record_orders(request: HttpRequest, ref: str) -> HttpResponse:
     """The account's latest orders the user may see, loaded after the account page."""
-    try:
-        account = record_ref(user=request.user, ref=ref)
-    except ValidationError:
-        raise Http404 from None
-    if account.record_type != "account":
-        raise Http404
+    account = panel_record(user=request.user, ref=ref, types=("account",))
     orders = selectors.account_orders(user=request.user, account=account)
     last = next((order.ordered_on for order in orders if order.status != OrderStatus.CANCELLED), None)
     return render(request, "sales/_order_panel.html", {

@@ -1,0 +1,178 @@
+"""Queueing and delivering email through the outbox.
+
+`queue_email` writes the message in the caller's transaction, so a change and the mail it causes
+are stored together or not at all. `deliver_due` (run by the worker, and every minute by the
+scheduler) claims each due message with a conditional UPDATE, sends it, and marks it sent; an SMTP
+error puts it back with a later attempt time. A worker killed between sending and marking leaves a
+claim that expires after CLAIM_TIMEOUT; the message is then sent again with the same Message-ID,
+the one case where a receiver may see it twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import smtplib
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import make_msgid
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rapport.core.access import access_for
+from rapport.mail.models import OutboxMessage, OutboxStatus
+
+logger = logging.getLogger(__name__)
+
+# Seconds to wait after the n-th failed attempt; after the last one the message is marked failed.
+RETRY_DELAYS = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+BATCH = 100
+
+
+def _message_domain() -> str:
+    sender = settings.DEFAULT_FROM_EMAIL
+    return sender.rsplit("@", 1)[-1].strip("> ") if "@" in sender else "rapport.localhost"
+
+
+def queue_email(
+    *, to: Sequence[str], subject: str, body: str, html_body: str = "", kind: str = "",
+    headers: dict[str, str] | None = None, from_email: str | None = None,
+) -> OutboxMessage:
+    """Put a message in the outbox; it is sent after the surrounding transaction commits."""
+    recipients = [address.strip() for address in to if address and address.strip()]
+    if not recipients:
+        raise ValidationError({"to": [_("The message has no recipient with an email address.")]})
+    for address in recipients:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError({"to": [_("%s is not an email address.") % address]}) from None
+    message = OutboxMessage.objects.create(
+        kind=kind, from_email=from_email or settings.DEFAULT_FROM_EMAIL, to=recipients,
+        subject=" ".join(subject.split())[:300], body=body, html_body=html_body, headers=headers or {},
+        message_id=make_msgid(domain=_message_domain()), next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(_wake_worker)
+    return message
+
+
+def _wake_worker() -> None:
+    from rapport.mail.tasks import deliver_mail
+
+    try:
+        deliver_mail.enqueue()
+    except Exception:  # the scheduler's next tick delivers it anyway
+        logger.exception("Could not queue the mail delivery job")
+
+
+def _claim(message_id: int, now: dt.datetime) -> bool:
+    due = Q(status=OutboxStatus.QUEUED, next_attempt_at__lte=now) | Q(
+        status=OutboxStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+    return bool(OutboxMessage.objects.filter(due, pk=message_id).update(
+        status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1))
+
+
+def _email(message: OutboxMessage, connection: Any) -> EmailMultiAlternatives:
+    email = EmailMultiAlternatives(
+        subject=message.subject, body=message.body, from_email=message.from_email, to=message.to,
+        headers={**message.headers, "Message-ID": message.message_id}, connection=connection,
+    )
+    if message.html_body:
+        email.attach_alternative(message.html_body, "text/html")
+    return email
+
+
+def _record_failure(message: OutboxMessage, error: Exception, now: dt.datetime) -> None:
+    attempts = message.attempts
+    failed = attempts >= MAX_ATTEMPTS
+    delay = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1] if attempts else RETRY_DELAYS[0]
+    # Only while the claim is still ours: a worker that overran CLAIM_TIMEOUT must not undo another's send.
+    OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING, claimed_at=message.claimed_at).update(
+        status=OutboxStatus.FAILED if failed else OutboxStatus.QUEUED,
+        next_attempt_at=now + dt.timedelta(seconds=delay), claimed_at=None,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+    )
+    logger.warning("Mail %s to %s failed (attempt %d): %s", message.message_id, message.to, attempts, error)
+
+
+def deliver_due(*, now: dt.datetime | None = None, limit: int = BATCH) -> int:
+    """Send the messages that are due; the number sent. Safe to run in several workers at once."""
+    now = now or timezone.now()
+    due = (Q(status=OutboxStatus.QUEUED, next_attempt_at__lte=now)
+           | Q(status=OutboxStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT))
+    candidates = list(OutboxMessage.objects.filter(due).order_by("next_attempt_at", "id")
+                      .values_list("pk", flat=True)[:limit])
+    sent = 0
+    connection = None
+    try:
+        for pk in candidates:
+            if not _claim(pk, now):
+                continue  # another worker took it
+            message = OutboxMessage.objects.get(pk=pk)
+            try:
+                if connection is None:
+                    connection = get_connection(fail_silently=False)
+                    connection.open()
+                _email(message, connection).send()
+            except Exception as exc:  # any SMTP or network error: retry later
+                _record_failure(message, exc, now)
+                _close(connection)
+                connection = None
+                if _unreachable(exc):
+                    # The server is unreachable: the rest of the batch waits for the next run instead
+                    # of each waiting out the timeout and losing an attempt.
+                    break
+                continue
+            OutboxMessage.objects.filter(pk=pk, claimed_at=message.claimed_at).update(
+                status=OutboxStatus.SENT, sent_at=timezone.now(), claimed_at=None, last_error="")
+            sent += 1
+    finally:
+        _close(connection)
+    return sent
+
+
+def _unreachable(exc: Exception) -> bool:
+    """A connection failure (refused, timed out, hung up), not one message's refusal (SMTP errors
+    are OSErrors too)."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+def _close(connection: Any) -> None:
+    if connection is not None:
+        with contextlib.suppress(Exception):  # a broken connection is being dropped anyway
+            connection.close()
+
+
+def outbox_retry(*, actor: Any, message: OutboxMessage) -> OutboxMessage:
+    """Send a queued or failed message again now, with a fresh series of attempts (administrators).
+
+    A sent message, or one a worker is sending right now, is left alone.
+    """
+    if not access_for(actor).is_admin:
+        raise PermissionDenied(_("Only administrators manage the outbox."))
+    now = timezone.now()
+    retryable = Q(status__in=(OutboxStatus.QUEUED, OutboxStatus.FAILED)) | Q(
+        status=OutboxStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+    with transaction.atomic():
+        changed = OutboxMessage.objects.filter(retryable, pk=message.pk).update(
+            status=OutboxStatus.QUEUED, next_attempt_at=now, claimed_at=None, attempts=0)
+        if not changed:
+            message.refresh_from_db()
+            if message.status == OutboxStatus.SENT:
+                raise ValidationError({"status": [_("This message was sent already.")]})
+            raise ValidationError({"status": [_("This message is being sent right now.")]})
+        transaction.on_commit(_wake_worker)
+    message.refresh_from_db()
+    return message

@@ -1,0 +1,5 @@
+"""Pages of the mail app: the outbox, for administrators."""
+
+from rapport.mail import views
+
+urlpatterns = [*views.urlpatterns]

@@ -1,0 +1,129 @@
+"""Reads of support items, their requests and private copies. Every read goes through visible_to(user)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rapport.core.access import access_record, record_visible
+from rapport.core.errors import Conflict
+from rapport.core.history import history_for
+from rapport.core.models import Action
+from rapport.support.filters import filter_support_items
+from rapport.support.models import (
+    PrivateCopy,
+    RequestState,
+    SupportCategory,
+    SupportItem,
+    SupportRequest,
+)
+
+PANEL_ROWS = 20
+# Undated items sort after every dated one (and a keyset cursor never holds a NULL).
+NO_DUE_DATE = dt.date(9999, 12, 31)
+LIST_RELATED = ("owner", "assignee", "account", "contact", "category")
+
+
+def support_item_list(*, user: Any, params: Any) -> QuerySet[SupportItem]:
+    """The visible items the filters pick, with `due_key` to sort by due date (undated ones last)."""
+    qs = (SupportItem.objects.visible_to(user).select_related(*LIST_RELATED)
+          .annotate(due_key=Coalesce("due_on", NO_DUE_DATE)))
+    return filter_support_items(qs, params, user=user)
+
+
+def support_item_get(*, user: Any, public_id: str, action: str = Action.READ, deleted: bool = False) -> SupportItem:
+    qs = SupportItem.objects.select_related(*LIST_RELATED, "opportunity")
+    item = access_record(user, SupportItem, public_id, Action.READ, queryset=qs, deleted=deleted)
+    if action != Action.READ and item.assignee_id != getattr(user, "pk", None):
+        # The assignee may work on an item their role would not let them change; services decide.
+        access_record(user, SupportItem, public_id, action, queryset=qs, deleted=deleted)
+    return item
+
+
+def private_copy_for(*, user: Any, item: SupportItem) -> PrivateCopy | None:
+    """The user's own copy of the item, if they hold one: nobody else's is ever returned."""
+    return PrivateCopy.objects.select_related("task").filter(item=item, holder_id=user.pk).first()
+
+
+def request_chain(item: SupportItem) -> list[SupportRequest]:
+    """Every request of the item, oldest first: who asked whom, and how each was answered."""
+    return list(item.requests.select_related("recipient", "requested_by", "answered_by").order_by("created_at", "id"))
+
+
+def pending_request(item: SupportItem) -> SupportRequest | None:
+    return item.requests.filter(state=RequestState.PENDING).select_related("recipient", "requested_by").first()
+
+
+def request_to_answer(*, user: Any, item: SupportItem) -> SupportRequest:
+    """The request a user answers on an item: the pending one when it is theirs; else their own latest,
+    answered or withdrawn meanwhile (answering it then says what happened); else the pending one."""
+    pending = pending_request(item)
+    if pending is not None and pending.recipient_id == user.pk:
+        return pending
+    own = (item.requests.filter(recipient_id=user.pk).select_related("item", "recipient", "requested_by")
+           .order_by("-created_at", "-id").first())
+    if own is not None:
+        return own
+    if pending is None:
+        raise Conflict(_("No request awaits an answer on %s.") % item.reference)
+    return pending
+
+
+def request_get(*, user: Any, public_id: str) -> SupportRequest:
+    """A request the user may answer or see: sent to them, or about an item they may see."""
+    from django.http import Http404
+
+    request = (SupportRequest.objects.select_related("item", "recipient", "requested_by")
+               .filter(public_id=public_id).first())
+    if request is None:
+        raise Http404
+    if request.recipient_id != user.pk:
+        support_item_get(user=user, public_id=request.item.public_id)
+    return request
+
+
+def support_item_detail(*, user: Any, public_id: str) -> dict[str, Any]:
+    item = support_item_get(user=user, public_id=public_id)
+    pending = pending_request(item)
+    return {
+        "item": item,
+        "account": item.account if record_visible(user, item.account) else None,
+        "contact": item.contact if record_visible(user, item.contact) else None,
+        "opportunity": item.opportunity if record_visible(user, item.opportunity) else None,
+        "private_copy": private_copy_for(user=user, item=item),
+        "pending": pending,
+        "awaiting_me": pending is not None and pending.recipient_id == user.pk,
+        "requests": request_chain(item),
+        "history": history_for(item, user=user),
+        "overdue": item.is_overdue(timezone.localdate()),
+    }
+
+
+def awaiting_answer_count(user: Any) -> int:
+    """How many requests wait for the user's answer (the badge in the top bar)."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    # Deleting an item withdraws its request, so a pending one is always about a live item: no join.
+    return SupportRequest.objects.filter(recipient_id=user.pk, state=RequestState.PENDING).count()
+
+
+def awaiting_answer(*, user: Any, limit: int = PANEL_ROWS) -> list[SupportRequest]:
+    return list(SupportRequest.objects.filter(recipient_id=user.pk, state=RequestState.PENDING)
+                .select_related("item", "requested_by").order_by("created_at", "id")[:limit])
+
+
+def record_support_items(*, user: Any, record: Any, limit: int = PANEL_ROWS) -> list[SupportItem]:
+    """The newest items about an account, contact or opportunity, as the user may see them."""
+    field = {"account": "account", "contact": "contact", "opportunity": "opportunity"}[record.record_type]
+    return list(SupportItem.objects.visible_to(user).filter(**{field: record})
+                .select_related("assignee", "category").order_by("-created_at", "-id")[:limit])
+
+
+def categories(*, active_only: bool = True) -> QuerySet[SupportCategory]:
+    qs = SupportCategory.objects.all()
+    return qs.filter(is_active=True) if active_only else qs

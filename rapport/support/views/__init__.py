@@ -1,0 +1,1 @@
+"""Pages of the support desk, one module per part: items (list, form, page, panel) and requests."""
