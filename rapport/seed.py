@@ -1415,10 +1415,11 @@ SUPPORT_DESCRIPTIONS = ["Customer called twice about this; wants a call back bef
                         "Клиент просит срочно перезвонить.", "", "", ""]
 SUPPORT_DECLINE_REASONS = ["On holiday until the 15th", "Not my product area", "Too many open items this week",
                            "Nicht zuständig"]
+NO_DUE_ORDINAL = dt.date(9999, 12, 31).toordinal()  # support.models.NO_DUE_DATE: undated items sort last
 SUPPORT_ITEM_COLUMNS = [
     "id", "public_id", "owner_id", "visibility", "version", "created_at", "updated_at", "created_by_id",
     "deleted_at", "reference", "subject", "description", "category_id", "priority", "status", "due_on",
-    "account_id", "contact_id", "opportunity_id", "assignee_id", "source", "closed_at", "returned_at",
+    "due_sort", "account_id", "contact_id", "opportunity_id", "assignee_id", "source", "closed_at", "returned_at",
 ]
 SUPPORT_REQUEST_COLUMNS = [
     "id", "public_id", "item_id", "recipient_id", "requested_by_id", "previous_id", "state", "message", "reason",
@@ -1565,7 +1566,8 @@ class _SupportMaker(_SalesMaker):
             items.append((
                 item_id, _public_id(rng), owner, _visibility(rng), 1, t.text(created), t.text(updated), owner, None,
                 f"SUP-{SUPPORT_FIRST_NUMBER + i}", subject, self.pick(SUPPORT_DESCRIPTIONS), category,
-                _cumulative(SUPPORT_PRIORITIES, r()), status, self.day(due), account_id, contact_id, None,
+                _cumulative(SUPPORT_PRIORITIES, r()), status, self.day(due),
+                self.day(due if due is not None else NO_DUE_ORDINAL), account_id, contact_id, None,
                 assignee, source, t.text(closed_at), t.text(returned_at),
             ))
             counts["support_items"] += 1

@@ -196,7 +196,13 @@ def _email_settings(url: str) -> dict[str, Any]:
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ConfigurationError("EMAIL_URL must look like smtp://user:password@host:port (or smtps://, console:)")
     query = parse_qs(parts.query)
-    starttls = query.get("tls", ["0"])[0] in ("1", "true", "yes")
+    unknown = sorted(set(query) - {"tls"})
+    if unknown:
+        raise ConfigurationError(f"EMAIL_URL: unknown option {', '.join(unknown)}; the only one is tls=1 (STARTTLS)")
+    tls_value = query.get("tls", ["0"])[0].lower()
+    if tls_value not in ("1", "true", "yes", "0", "false", "no"):
+        raise ConfigurationError(f"EMAIL_URL: tls must be 1 or 0, not {tls_value!r}")
+    starttls = tls_value in ("1", "true", "yes")
     if parts.scheme == "smtps" and starttls:
         raise ConfigurationError("EMAIL_URL: smtps:// is TLS from the start; drop ?tls=1 (that is for smtp://)")
     try:

@@ -34,6 +34,8 @@ def periodic_jobs() -> dict[str, PeriodicJob]:
 
 def run(stop: threading.Event, *, tick_seconds: float = 5.0) -> None:
     """Enqueue each job when its period has passed, until `stop` is set."""
+    from django.db import connections
+
     last_run: dict[str, float] = {}
     while not stop.is_set():
         now = time.monotonic()
@@ -43,6 +45,8 @@ def run(stop: threading.Event, *, tick_seconds: float = 5.0) -> None:
                     job.task.enqueue()
                 except Exception:  # the database may be restarting; try again next tick
                     logger.exception("Could not enqueue the periodic job %s", name)
+                    # A connection the database dropped stays broken: the next tick opens a new one.
+                    connections.close_all()
                     continue
                 last_run[name] = now
         stop.wait(tick_seconds)

@@ -41,6 +41,7 @@ class OutboxMessage(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
             models.Index(fields=["created_at", "id"], name="outbox_created_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="outbox_status_created_idx"),
         ]
 
     def __str__(self) -> str:

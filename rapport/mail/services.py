@@ -76,10 +76,12 @@ def _wake_worker() -> None:
 
 
 def _claim(message_id: int, now: dt.datetime) -> bool:
+    """Take a due message; the claim is stamped with the clock, not the batch's start, so that a long
+    batch never makes claims that are stale (and taken by another worker) the moment they are made."""
     due = Q(status=OutboxStatus.QUEUED, next_attempt_at__lte=now) | Q(
         status=OutboxStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
     return bool(OutboxMessage.objects.filter(due, pk=message_id).update(
-        status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1))
+        status=OutboxStatus.SENDING, claimed_at=max(now, timezone.now()), attempts=F("attempts") + 1))
 
 
 def _email(message: OutboxMessage, connection: Any) -> EmailMultiAlternatives:

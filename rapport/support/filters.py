@@ -27,9 +27,9 @@ from rapport.support.models import OPEN_SUPPORT_STATUSES, SupportCategory, Suppo
 VIEWS = ("mine", "assigned", "awaiting", "team", "returned")
 SUPPORT_FILTERS = {"q", "view", "status", "priority", "category", "account", "contact", "owner", "assignee",
                    "overdue", "older_than"}
-# due_on sorts by the `due_key` that selectors.support_item_list adds (undated items last).
-SUPPORT_ORDERINGS = {"created_at": "created_at", "due_on": "due_key", "updated_at": "updated_at",
-                     "reference": "reference"}
+# due_on sorts undated items last (SupportItem.due_sort); references follow the order items were opened in.
+SUPPORT_ORDERINGS = {"created_at": "created_at", "due_on": "due_sort", "updated_at": "updated_at",
+                     "reference": "id"}
 MAX_AGE_DAYS = 36500
 
 

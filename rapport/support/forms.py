@@ -21,6 +21,7 @@ from rapport.sales.models import Opportunity
 from rapport.sales.selectors import account_opportunity_choices
 from rapport.support.models import (
     CYCLE_STATUSES,
+    OPEN_SUPPORT_STATUSES,
     PrivateCopy,
     SupportItem,
     SupportStatus,
@@ -84,6 +85,10 @@ class SupportItemForm(RecordForm):
             if self.instance.status in CYCLE_STATUSES:
                 # Shown as it is; choosing another is a change, keeping it is none.
                 status.choices = [(self.instance.status, self.instance.get_status_display()), *CHOSEN_STATUSES]
+            elif not self.instance.is_open and self.instance.assignee_id is None:
+                # Nobody holds it: it reopens as new, to be assigned.
+                status.choices = [(SupportStatus.NEW, _("New (reopen)")),
+                                  *[c for c in CHOSEN_STATUSES if c[0] not in OPEN_SUPPORT_STATUSES]]
             self.initial["status"] = self.instance.status
         else:
             del self.fields["status"]

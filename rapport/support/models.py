@@ -9,6 +9,7 @@ private copy: a task on their own list with their own due date, reminder, status
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from rapport.core.access import VisibleQuerySet, access_for, visibility_q
 from rapport.core.ids import new_public_id
 from rapport.core.models import Action, BusinessRecord, PublicIdModel, Scope
+
+# Where undated items sort: after every dated one.
+NO_DUE_DATE = dt.date(9999, 12, 31)
 
 
 class SupportStatus(models.TextChoices):
@@ -92,6 +96,8 @@ class SupportItem(BusinessRecord):
                                 default=SupportPriority.NORMAL)
     status = models.CharField(_("status"), max_length=11, choices=SupportStatus.choices, default=SupportStatus.NEW)
     due_on = models.DateField(_("due"), null=True, blank=True)
+    # The due date to sort by: undated items last, and never NULL, so one index serves the keyset.
+    due_sort = models.DateField(default=NO_DUE_DATE, editable=False)
     account = models.ForeignKey("directory.Account", verbose_name=_("account"), null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="support_items")
     contact = models.ForeignKey("directory.Contact", verbose_name=_("contact"), null=True, blank=True,
@@ -116,11 +122,16 @@ class SupportItem(BusinessRecord):
             models.Index(fields=["account", "created_at", "id"], name="support_account_idx"),
             models.Index(fields=["contact", "created_at", "id"], name="support_contact_idx"),
             models.Index(fields=["status", "due_on", "id"], name="support_status_due_idx"),
+            models.Index(fields=["due_sort", "id"], name="support_due_sort_idx"),
             models.Index(fields=["updated_at", "id"], name="support_updated_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.subject}"
+
+    def derive(self) -> list[str]:
+        self.due_sort = self.due_on or NO_DUE_DATE
+        return ["due_sort"]
 
     @property
     def is_open(self) -> bool:

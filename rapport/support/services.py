@@ -78,12 +78,16 @@ def _check_status(data: dict[str, Any], current: SupportItem | None) -> None:
     status = data.get("status")
     if status is None or (current is not None and status == current.status):
         return
-    if status in CYCLE_STATUSES:
+    reopening_unheld = (current is not None and not current.is_open and current.assignee_id is None
+                        and status == SupportStatus.NEW)
+    if status in CYCLE_STATUSES and not reopening_unheld:
         raise ValidationError({"status": [
             _("“%(status)s” is set by assigning the item; choose in progress, waiting, resolved or closed.")
             % {"status": SupportStatus(status).label}]})
-    if current is not None and status in OPEN_SUPPORT_STATUSES and current.assignee_id is None:
-        raise ValidationError({"status": [_("Assign the item to someone before working on it.")]})
+    if current is not None and status in OPEN_SUPPORT_STATUSES and current.assignee_id is None and not reopening_unheld:
+        raise ValidationError({"status": [
+            _("Nobody holds the item: reopen it as new, then assign it.") if not current.is_open
+            else _("Assign the item to someone before working on it.")]})
     if current is not None and status in OPEN_SUPPORT_STATUSES and current.status == SupportStatus.ASSIGNED:
         raise ValidationError({"status": [_("The item waits for %s to accept it; work on it starts then.")
                                           % current.assignee]})
@@ -102,10 +106,11 @@ def _todo_kind() -> ActivityKind:
 def _ensure_private_copy(item: SupportItem, holder: Any, *, actor: Any) -> PrivateCopy:
     """The holder's private copy: a private task on their list, reopened if they held it before."""
     copy = PrivateCopy.objects.select_related("task").filter(item=item, holder=holder).first()
-    if copy is not None:
+    if copy is not None and copy.task.deleted_at is None:
         if copy.task.status not in (ActivityStatus.OPEN, ActivityStatus.PENDING):
             copy.task = task_status_set(actor=actor, activity=copy.task, status=ActivityStatus.OPEN)
         return copy
+    # New, or its holder deleted the task: a fresh task (the copy keeps its notes).
     task = activity_create(
         actor=holder,
         data={
@@ -116,12 +121,17 @@ def _ensure_private_copy(item: SupportItem, holder: Any, *, actor: Any) -> Priva
         },
         regarding=[item],
     )
+    if copy is not None:
+        copy.task = task
+        copy.save(update_fields=["task"])
+        return copy
     return PrivateCopy.objects.create(item=item, holder=holder, task=task)
 
 
 def _end_private_copies(item: SupportItem, *, actor: Any, status: str, holder_ids: Any = None) -> None:
     """Take the item off holders' open lists (it went to someone else, it is closed or deleted)."""
-    tasks = Activity.objects.filter(support_copy__item=item, status__in=(ActivityStatus.OPEN, ActivityStatus.PENDING))
+    tasks = Activity.objects.filter(support_copy__item=item, deleted_at__isnull=True,
+                                    status__in=(ActivityStatus.OPEN, ActivityStatus.PENDING))
     if holder_ids is not None:
         tasks = tasks.filter(support_copy__holder_id__in=holder_ids)
     for task in tasks:
@@ -268,8 +278,12 @@ def _check_recipient(recipient: Any) -> None:
         raise ValidationError({"assignee": [_("Choose who should handle the item.")]})
     if not recipient.is_active:
         raise ValidationError({"assignee": [_("%s is not an active user; choose someone else.") % recipient]})
-    if not access_for(recipient).can(SupportItem.record_type, Action.READ):
+    rights = access_for(recipient)
+    if not rights.can(SupportItem.record_type, Action.READ):
         raise ValidationError({"assignee": [_("%s may not work on support items.") % recipient]})
+    if not rights.can(Activity.record_type, Action.CREATE):
+        # Accepting puts the item on their task list, which their role may not do.
+        raise ValidationError({"assignee": [_("%s may not take on work: their role creates no tasks.") % recipient]})
 
 
 def why_closed(request: SupportRequest) -> str:
@@ -277,7 +291,8 @@ def why_closed(request: SupportRequest) -> str:
     who = request.answered_by or request.recipient
     if request.state == RequestState.WITHDRAWN:
         latest = request.item.requests.order_by("-created_at", "-id").first()
-        if latest is not None and latest.pk != request.pk:
+        if latest is not None and latest.pk != request.pk and latest.state in (RequestState.PENDING,
+                                                                               RequestState.ACCEPTED):
             return _("%(who)s reassigned %(ref)s to %(to)s meanwhile.") % {
                 "who": who, "ref": request.item.reference, "to": latest.recipient}
         return _("%(who)s withdrew this request meanwhile.") % {"who": who}
@@ -476,12 +491,24 @@ def _intake_owner() -> Any:
     return owner
 
 
+def _writes_for(item: SupportItem, sender: str) -> bool:
+    """Whether an address may add to an item by its reference: the item's contact, or someone at its
+    account. References are sequential; anyone else opens an item of their own instead."""
+    from rapport.directory.models import Contact
+
+    if item.contact is not None and item.contact.email_key == sender:
+        return True
+    return item.account_id is not None and Contact.objects.alive().filter(
+        account_id=item.account_id, email_key=sender).exists()
+
+
 @transaction.atomic
 def support_item_from_email(*, sender: str, subject: str, body: str, sender_name: str = "") -> SupportItem:
     """A customer's email opens an item for the sender's contact, or adds to the item its subject names.
 
-    `[SUP-1042]` in the subject adds the message to that item as a note; otherwise a new item is owned
-    by the support intake user (RAPPORT_SUPPORT_OWNER, else the first support user).
+    `[SUP-1042]` in the subject adds the message to that item as a note when the sender is the item's
+    contact or works at its account; otherwise a new item is owned by the support intake user
+    (RAPPORT_SUPPORT_OWNER, else the first support user).
     """
     from rapport.activities.services import note_create
     from rapport.directory.models import Contact
@@ -493,7 +520,7 @@ def support_item_from_email(*, sender: str, subject: str, body: str, sender_name
     found = REFERENCE_IN_SUBJECT.search(subject)
     if found:
         item = SupportItem.objects.alive().filter(reference=found.group(1).upper()).first()
-        if item is not None:
+        if item is not None and sender and _writes_for(item, sender):
             note_create(actor=item.owner, about=item,
                         body=_("Email from %(sender)s: %(subject)s\n\n%(body)s")
                         % {"sender": sender_name or sender, "subject": subject, "body": body})

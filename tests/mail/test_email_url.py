@@ -57,3 +57,10 @@ def test_a_port_that_is_not_a_number_is_named():
 def test_implicit_and_starttls_together_stop_rapport_at_start_up():
     with pytest.raises(ConfigurationError):
         _email_settings("smtps://mail.example.com?tls=1")
+
+
+@pytest.mark.parametrize("url", ["smtp://mail.example.com?ssl=1", "smtp://mail.example.com?starttls=1",
+                                 "smtp://mail.example.com?tls=on"])
+def test_a_mistyped_option_stops_rapport_at_start_up(url):
+    with pytest.raises(ConfigurationError, match="EMAIL_URL"):
+        _email_settings(url)
