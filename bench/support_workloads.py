@@ -161,10 +161,11 @@ def _cycle_raw(owner: User, recipient: User, targets: Iterator[tuple[Account, Co
             reference = f"SUP-{cursor.fetchone()[0]}"
             cursor.execute(
                 "INSERT INTO support_supportitem (public_id, owner_id, visibility, version, created_at, updated_at, "
-                "created_by_id, reference, subject, description, priority, status, due_on, account_id, contact_id, "
-                "source) VALUES (%s, %s, 'everyone', 1, %s, %s, %s, %s, %s, '', 'high', 'new', %s, %s, %s, 'app') "
-                "RETURNING id",
-                [secrets.token_hex(8), owner.pk, now, now, owner.pk, reference, subject, today, account.pk, contact.pk])
+                "created_by_id, reference, subject, description, priority, status, due_on, due_sort, account_id, "
+                "contact_id, source) VALUES (%s, %s, 'everyone', 1, %s, %s, %s, %s, %s, '', 'high', 'new', %s, %s, %s, "
+                "%s, 'app') RETURNING id",
+                [secrets.token_hex(8), owner.pk, now, now, owner.pk, reference, subject, today, today, account.pk,
+                 contact.pk])
             item_id = cursor.fetchone()[0]
             cursor.execute(history, [item_type, item_id, "created", owner.pk, now,
                                      json.dumps({"subject": [None, subject]})])

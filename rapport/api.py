@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from rapport.activities.api import router as activities_router
+from rapport.automation.api import router as automation_router
 from rapport.core.api import router as core_router
 from rapport.core.apitools import API_AUTH, install_error_handlers
 from rapport.directory.api import router as directory_router
@@ -27,3 +28,4 @@ api.add_router("/", directory_router)
 api.add_router("/", activities_router)
 api.add_router("/", sales_router)
 api.add_router("/", support_router)
+api.add_router("/", automation_router)

@@ -1,7 +1,8 @@
 """The demo company: eight users in their roles, two teams, 50 accounts, 200 contacts, the
 activities and notes of the weeks around the day it is loaded, leads, opportunities in every
 stage, a year of orders and communications registered under the example workflows, and support items
-at every step of their request cycle.
+at every step of their request cycle, and a few active automation rules with the follow-ups their first
+sweep made.
 
 Loaded only by `rapport demo` (which `make run` calls the first time), never by migrations.
 Records are created through the same services as the pages, so they carry history.
@@ -19,6 +20,7 @@ from django.utils import timezone
 from rapport.activities import services as activities
 from rapport.activities.models import ActivityKind
 from rapport.activities.recurrence import local_datetime
+from rapport.automation import services as automation
 from rapport.core.models import Role, Team, User, Visibility
 from rapport.directory import services as directory
 from rapport.directory.models import RelationshipStage, StageChange
@@ -167,6 +169,7 @@ def load_demo(*, progress: bool = False, seed: int = 42) -> dict[str, int]:
     counts = _demo_activities(rng, users, accounts, progress=progress)
     counts.update(_demo_sales(rng, users, accounts, contacts, progress=progress))
     counts.update(_demo_support(rng, users, contacts))
+    counts.update(_demo_automation(users, teams))
     if progress:
         print("Demo company loaded.")
         print(demo_logins())
@@ -368,3 +371,54 @@ def _demo_support(rng: random.Random, users: dict[str, User], contacts: list) ->
             support.support_item_update(actor=request.recipient, item=item, data={"status": status},
                                         version=item.version)
     return {"support items": len(plan)}
+
+
+DEMO_DEFINITIONS = [
+    {"name": "Welcome package",
+     "contact_message": "Send the new customer our welcome package: the price list, the catalogue and a "
+                        "hand-signed card.",
+     "pending_message": "The package is on its way; check that it arrived.",
+     "complete_message": "The customer has the package.",
+     "instructions": "Packages are on the shelf by the door. Note the courier's tracking number here when you "
+                     "set the follow-up Pending."},
+    {"name": "Call about the next order",
+     "contact_message": "Call the buyer: ask how the last order went and what they will need next.",
+     "pending_message": "Waiting to hear back from the buyer.",
+     "complete_message": "Called; the next order is agreed or the account's plans are noted.",
+     "instructions": "Look at the account's orders before the call. If they have stopped buying, ask why and "
+                     "write it in a note."},
+    {"name": "Quarterly check-in",
+     "contact_message": "Check in with the account: how is it going, what is coming up?",
+     "pending_message": "A meeting is booked; waiting for it.",
+     "complete_message": "Checked in; notes are on the account.",
+     "instructions": "A short call or visit is enough. Update the account's stage if it has changed."},
+]
+
+
+def _demo_automation(users: dict[str, User], teams: dict[str, Team]) -> dict[str, int]:
+    """Three task definitions and three active rules (the two examples of the product documents and a
+    recurring check-in), then one sweep, so that sales1 and the others find follow-ups in My Current Tasks."""
+    manager = users["manager"]
+    definitions = {data["name"]: automation.definition_save(actor=manager, definition=None, data=data)
+                   for data in DEMO_DEFINITIONS}
+    today = timezone.localdate()
+    rules = [
+        {"name": "New customer: send the welcome package", "definition": definitions["Welcome package"],
+         "description": "Whenever an account is created, Support sends the welcome package (the team takes "
+                        "turns).", "trigger": "created", "record_type": "account", "due_in_days": 3,
+         "assign_to": "team", "assign_team": teams["Support"], "time_zone": "Europe/Berlin"},
+        {"name": "No order in 60 days: call", "definition": definitions["Call about the next order"],
+         "description": "An account with no order for two months: its owner calls.", "trigger": "inactivity",
+         "record_type": "account", "inactivity_of": "order", "days": 60, "due_in_days": 2, "assign_to": "owner",
+         "time_zone": "Europe/Berlin"},
+        {"name": "Every first Monday: check in with each Mature account",
+         "definition": definitions["Quarterly check-in"],
+         "description": "On the first Monday of each month, the owner of each Mature account checks in.",
+         "trigger": "recurrence", "record_type": "account", "rrule": "FREQ=MONTHLY;BYDAY=1MO",
+         "starts_on": today.replace(day=1) - dt.timedelta(days=90), "condition": {"stage": "mature"},
+         "due_in_days": 5, "assign_to": "owner", "time_zone": "Europe/Berlin"},
+    ]
+    for data in rules:
+        automation.rule_activate(actor=manager, rule=automation.rule_save(actor=manager, rule=None, data=data))
+    made = automation.sweep_rules(today=today)
+    return {"task definitions": len(definitions), "rules": len(rules), "follow-ups": sum(made.values())}

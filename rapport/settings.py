@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "rapport.sales",
     "rapport.support",
     "rapport.mail",
+    "rapport.automation",
 ]
 
 MIDDLEWARE = [

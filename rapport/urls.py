@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("rapport.sales.urls")),
     path("", include("rapport.support.urls")),
     path("", include("rapport.mail.urls")),
+    path("", include("rapport.automation.urls")),
     # The admin signs in through Rapport's own page, so the sign-in throttle covers it too.
     path("admin/login/", core_views.login_view, name="admin_login"),
     path("admin/", admin.site.urls),

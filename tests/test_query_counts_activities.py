@@ -38,9 +38,9 @@ SELECTORS = {
 # the user's answer for the top bar (1).
 PAGES: dict[str, tuple[str, int]] = {
     # + the week's calendar (2: its activities with kinds, their assignment rows a subquery, and the
-    # exceptions of the recurring ones), colleague and team choices (2), My Current Tasks (2), the day's
-    # reminders (another calendar read, 2)
-    "my_home": ("/home/", 12),
+    # exceptions of the recurring ones), colleague and team choices (2), My Current Tasks (2) and which of
+    # them are follow-ups (1), the day's reminders (another calendar read, 2)
+    "my_home": ("/home/", 13),
     # + the calendar (2), colleague and team choices (2)
     "calendar_month": ("/calendar/?view=month&date={day}", 8),
     # + the colleague (1), their calendar (2: no recurring ones there, but the viewer's own assignments

@@ -19,6 +19,7 @@ from rapport.core.access import access_for, require
 from rapport.core.errors import StaleVersion
 from rapport.core.history import display_value, history_record
 from rapport.core.models import Action, BusinessRecord, HistoryEntry
+from rapport.core.registry import record_event
 
 RecordT = TypeVar("RecordT", bound=BusinessRecord)
 
@@ -63,6 +64,7 @@ def record_create(model: type[RecordT], *, actor: Any, data: dict[str, Any]) -> 
         changes={name: [None, display_value(getattr(record, name))] for name in _tracked_fields(data)
                  if name not in model.untracked_fields},
     )
+    record_event("created", record, {})
     return record
 
 
@@ -123,6 +125,7 @@ def record_update(
     record.version = version + 1
     record.updated_at = now
     history_record(record=record, actor=actor, kind=HistoryEntry.Kind.UPDATED, changes=changes)
+    record_event("updated", record, field_changes)
     return record
 
 

@@ -130,3 +130,19 @@ def register_record_panel(record_type: str, url_name: str, label: str, *, order:
 
 def record_panels(record_type: str) -> list[RecordPanel]:
     return list(_RECORD_PANELS.get(record_type, []))
+
+
+# Listeners told of every create and change of a business record (automation's event rules):
+# (kind "created" or "updated", the record, its changes {field: [old, new]}).
+RecordListener = Callable[[str, Any, dict[str, Any]], None]
+_RECORD_LISTENERS: list[RecordListener] = []
+
+
+def register_record_listener(listener: RecordListener) -> None:
+    if listener not in _RECORD_LISTENERS:
+        _RECORD_LISTENERS.append(listener)
+
+
+def record_event(kind: str, record: Any, changes: dict[str, Any]) -> None:
+    for listener in _RECORD_LISTENERS:
+        listener(kind, record, changes)

@@ -449,6 +449,9 @@ ROUTES += MAIL_ROUTES
 from tests.permissions.routes_support import SUPPORT_ROUTES  # noqa: E402
 
 ROUTES += SUPPORT_ROUTES
+from tests.permissions.routes_automation import AUTOMATION_ROUTES  # noqa: E402
+
+ROUTES += AUTOMATION_ROUTES
 
 REGISTRY: dict[str, Route] = {route.key: route for route in ROUTES}
 assert len(REGISTRY) == len(ROUTES), "a route is registered twice"

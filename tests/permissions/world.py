@@ -35,6 +35,7 @@ from rapport.activities.models import (
     CalendarFeed,
     Note,
 )
+from rapport.automation.models import FollowUp, Override, OverrideMove, Rule, TaskDefinition
 from rapport.core.access import forget_access
 from rapport.core.models import ApiToken, HistoryEntry, Role, RolePermission, Team, User
 from rapport.core.services import token_create
@@ -224,6 +225,32 @@ def _failed_message(personas: Personas) -> OutboxMessage:
     return message
 
 
+_AUTOMATION: dict[int, dict[str, Any]] = {}
+
+
+def _automation(personas: Personas) -> dict[str, Any]:
+    """A task definition, an active rule, a follow-up of it for `owner` (a team task), and an override of
+    the teammate's follow-ups, all made by the manager (who manages team A); built once per cast."""
+    from rapport.automation import services as automation
+
+    if id(personas) in _AUTOMATION:
+        return _AUTOMATION[id(personas)]
+    manager = personas.manager
+    definition = automation.definition_save(actor=manager, definition=None, data={
+        "name": "Matrix welcome", "contact_message": "Send the welcome package."})
+    rule = automation.rule_save(actor=manager, rule=None, data={
+        "name": "Matrix new accounts", "definition": definition, "trigger": "created", "record_type": "account",
+        "assign_to": "owner"})
+    automation.rule_activate(actor=manager, rule=rule)
+    account = _customer(personas, "follow-up")
+    automation.create_follow_ups(rule, [automation.Match(account.pk, personas.owner.pk, "created")])
+    override = automation.override_create(actor=manager, absent=personas.teammate, starts_on=dt.date(2026, 1, 1),
+                                          ends_on=dt.date(2026, 1, 31), to_user=personas.owner)
+    built = {"definition": definition, "rule": rule, "follow_up": rule.follow_ups.get(), "override": override}
+    _AUTOMATION[id(personas)] = built
+    return built
+
+
 # Everything else a URL can name.
 OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {
     "owner's token": lambda p: token_create(user=p.owner, name="Owner's script").token,
@@ -235,6 +262,10 @@ OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {
     "workflow": lambda p: WorkflowDefinition.objects.get(name="Customer Relationship"),
     "support request to teammate": _request_to_teammate,
     "outbox message": _failed_message,
+    "task definition": lambda p: _automation(p)["definition"],
+    "rule": lambda p: _automation(p)["rule"],
+    "follow up": lambda p: _automation(p)["follow_up"],
+    "override": lambda p: _automation(p)["override"],
 }
 
 
@@ -263,6 +294,9 @@ class Cast:
         if kind == "activity":  # the owner's private copies of the support item subjects: private tasks
             rows += [("owner", "private", copy.task, False)
                      for copy in PrivateCopy.objects.filter(holder=self.personas.owner).select_related("task")]
+            # The follow-up subject's task: the owner's, for the team.
+            rows += [("owner", "team", follow_up.task, False) for (subject, _v), follow_up in self.subjects.items()
+                     if subject == "follow up"]
         return rows
 
 
@@ -361,6 +395,11 @@ class World:
             "support_requests": list(SupportRequest.objects.order_by("pk").values()),
             "private_copies": list(PrivateCopy.objects.order_by("pk").values()),
             "outbox": list(OutboxMessage.objects.order_by("pk").values()),
+            "task_definitions": list(TaskDefinition.objects.order_by("pk").values()),
+            "rules": list(Rule.objects.order_by("pk").values()),
+            "follow_ups": list(FollowUp.objects.order_by("pk").values()),
+            "overrides": list(Override.objects.order_by("pk").values()),
+            "override_moves": list(OverrideMove.objects.order_by("pk").values()),
             "history": list(HistoryEntry.objects.order_by("pk").values_list("pk", flat=True)),
             "users": list(User.objects.order_by("pk").values(
                 "pk", "public_id", "username", "password", "first_name", "last_name", "email", "time_zone",
