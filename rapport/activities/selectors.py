@@ -100,6 +100,11 @@ def kinds() -> QuerySet[ActivityKind]:
     return ActivityKind.objects.filter(is_active=True)
 
 
+def default_task_kind() -> ActivityKind:
+    """The kind of a task that another app creates (a support copy, a follow-up): the to-do."""
+    return kinds().filter(key="todo").first() or ActivityKind.objects.order_by("position")[0]
+
+
 def activity_base(*, user: Any) -> QuerySet[Activity]:
     return Activity.objects.visible_to(user).select_related("kind", "owner")
 

@@ -32,11 +32,11 @@ from rapport.activities.models import (
     OPEN_STATUSES,
     Activity,
     ActivityAssignee,
-    ActivityKind,
     ActivityLink,
     ActivityStatus,
     ActivityType,
 )
+from rapport.activities.selectors import default_task_kind
 from rapport.activities.services import activity_update, utc_midnight
 from rapport.automation.models import (
     EVENT_TRIGGERS,
@@ -52,6 +52,7 @@ from rapport.automation.models import (
 from rapport.core.access import access_for, record_visible
 from rapport.core.errors import Conflict, StaleVersion
 from rapport.core.models import Action, HistoryEntry, Scope, Team, User, Visibility
+from rapport.core.services import check_fields
 from rapport.mail.services import queue_email
 
 logger = logging.getLogger(__name__)
@@ -112,17 +113,11 @@ DEFINITION_FIELDS = frozenset({"name", "contact_message", "pending_message", "co
                                "is_active"})
 
 
-def _check_fields(data: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ValidationError({name: [_("Unknown field; it cannot be set here.")] for name in unknown})
-
-
 @transaction.atomic
 def definition_save(*, actor: Any, definition: TaskDefinition | None, data: dict[str, Any],
                     version: int | None = None) -> TaskDefinition:
     _require_manager(actor)
-    _check_fields(data, DEFINITION_FIELDS)
+    check_fields(data, DEFINITION_FIELDS)
     definition = definition or TaskDefinition()
     for name, value in data.items():
         setattr(definition, name, value.strip() if isinstance(value, str) else value)
@@ -313,7 +308,7 @@ def rule_save(*, actor: Any, rule: Rule | None, data: dict[str, Any], version: i
 
     A rule cannot be saved without a task definition. Changing an active rule keeps it active."""
     _require_manager(actor)
-    _check_fields(data, RULE_FIELDS)
+    check_fields(data, RULE_FIELDS)
     rule = rule or Rule(created_by=actor)
     _assign_fields(rule, data)
     if rule.days is not None and rule.trigger == Trigger.INACTIVITY and rule.days < 0:
@@ -527,10 +522,6 @@ def _override_target(override: Override) -> int:
     return target
 
 
-def _todo_kind() -> ActivityKind:
-    return ActivityKind.objects.filter(key="todo").first() or ActivityKind.objects.order_by("position")[0]
-
-
 def create_follow_ups(rule: Rule, found: Sequence[Match], *, today: dt.date | None = None) -> int:
     """Create the follow-ups of these matches that do not exist yet; the number created.
 
@@ -555,7 +546,7 @@ def _write_batch(rule: Rule, batch: Sequence[Match], today: dt.date, users: dict
     definition = rule.definition
     pool = _pool(rule)
     overrides = _active_overrides(today)
-    kind = _todo_kind()
+    kind = default_task_kind()
     due = utc_midnight(today + dt.timedelta(days=rule.due_in_days))
     records = model_of(rule.record_type)._default_manager.in_bulk([m.record_id for m in batch])
     rows: list[tuple[Match, int, int | None, Override | None]] = []

@@ -262,6 +262,11 @@ class BusinessRecord(PublicIdModel):
         """Recompute fields derived from others (sort keys, normalised emails); return their names."""
         return []
 
+    def shared_with(self, user_id: int | None) -> bool:
+        """Whether this record is visible to a user beyond owner, visibility and role scope. A type
+        that adds such a rule overrides this and adds the same condition to its visible_to()."""
+        return False
+
     @property
     def ref(self) -> str:
         """How URLs and the API name a record of any type: "account:<public id>"."""

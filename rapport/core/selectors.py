@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
 from rapport.core.models import ApiToken, Role, Team, User
 
@@ -70,3 +71,12 @@ def role_admin_list() -> QuerySet[Role]:
 
 def role_get(*, slug: str) -> Role | None:
     return role_list().filter(slug=slug).first()
+
+
+def written(getter: Any, model: type[Any], *, user: Any, record: Any) -> Any:
+    """The record a user has just written, as the answer to that write (see directory.account_written):
+    read again when the writer can still see it, else the written record itself."""
+    try:
+        return getter(user=user, public_id=record.public_id)
+    except Http404:
+        return model.objects.get(pk=record.pk)

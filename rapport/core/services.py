@@ -138,7 +138,7 @@ ROLE_FIELDS = frozenset(
 )
 
 
-def _check_fields(data: dict[str, Any], allowed: frozenset[str]) -> None:
+def check_fields(data: dict[str, Any], allowed: frozenset[str]) -> None:
     """Refuse, naming them, fields that this use case may not set (is_superuser, password, ...)."""
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -161,7 +161,7 @@ def _validate_password(password: str, *, user: User, field: str) -> None:
 @transaction.atomic
 def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
     """A user changes their own names, email and time zone."""
-    _check_fields(data, PROFILE_FIELDS)
+    check_fields(data, PROFILE_FIELDS)
     target = User.objects.select_for_update().get(pk=user.pk)
     for name, value in data.items():
         setattr(target, name, value.strip() if isinstance(value, str) else value)
@@ -218,7 +218,7 @@ def user_save(
     administrator role: someone must always be able to reach these pages.
     """
     _require_admin(actor)
-    _check_fields(data, USER_FIELDS)
+    check_fields(data, USER_FIELDS)
     target = User.objects.select_for_update().get(pk=user.pk) if user is not None and user.pk else User()
     if target.is_superuser and not getattr(actor, "is_superuser", False):
         # A superuser holds every right in Django's admin too; only another superuser may change them.
@@ -284,7 +284,7 @@ def role_save(
     take the administrator right away from the last role that gives it to them.
     """
     _require_admin(actor)
-    _check_fields(data, ROLE_FIELDS)
+    check_fields(data, ROLE_FIELDS)
     target = Role.objects.select_for_update().get(pk=role.pk) if role is not None and role.pk else Role()
     was_admin = target.pk is not None and target.is_admin
     for name, value in data.items():

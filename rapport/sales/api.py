@@ -24,7 +24,7 @@ from rapport.activities.models import ActivityStatus, ActivityType
 from rapport.core.access import record_visible
 from rapport.core.apitools import InputSchema, ListParams, api_page, refuse_unknown_params
 from rapport.core.models import Action, User, Visibility
-from rapport.core.selectors import user_get
+from rapport.core.selectors import user_get, written
 from rapport.sales import selectors, services
 from rapport.sales.filters import LEAD_ORDERINGS, OPPORTUNITY_ORDERINGS, ORDER_ORDERINGS
 from rapport.sales.models import (
@@ -670,7 +670,7 @@ def _contact_roles(request: HttpRequest, rows: list[dict[str, Any]]) -> list[tup
 
 
 def _lead_written(request: HttpRequest, lead: Lead) -> Lead:
-    return selectors.written(selectors.lead_get, Lead, user=request.user, record=lead)
+    return written(selectors.lead_get, Lead, user=request.user, record=lead)
 
 
 @router.get("/leads", response=LeadPage, summary="List leads",
@@ -754,7 +754,7 @@ def convert_lead(request: HttpRequest, lead_id: str, payload: LeadConvert) -> Le
 
 
 def _opportunity_written(request: HttpRequest, opportunity: Opportunity) -> Opportunity:
-    return selectors.written(selectors.opportunity_get, Opportunity, user=request.user, record=opportunity)
+    return written(selectors.opportunity_get, Opportunity, user=request.user, record=opportunity)
 
 
 @router.get("/opportunities", response=OpportunityPage, summary="List opportunities",
@@ -914,7 +914,7 @@ def _refuse_nulls(data: dict[str, Any]) -> None:
 
 
 def _order_written(request: HttpRequest, order: Order) -> Order:
-    return selectors.written(selectors.order_get, Order, user=request.user, record=order)
+    return written(selectors.order_get, Order, user=request.user, record=order)
 
 
 def _order_data(request: HttpRequest, payload: OrderIn) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:

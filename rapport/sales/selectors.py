@@ -82,15 +82,6 @@ def order_get(*, user: Any, public_id: str, action: str = Action.READ, deleted: 
     return access_record(user, Order, public_id, action, queryset=qs, deleted=deleted)
 
 
-def written(getter: Any, model: type[Any], *, user: Any, record: Any) -> Any:
-    """The record a user has just written, as the answer to that write (see directory.account_written):
-    read again when the writer can still see it, else the written record itself."""
-    try:
-        return getter(user=user, public_id=record.public_id)
-    except Http404:
-        return model.objects.get(pk=record.pk)
-
-
 def visible_contact_roles(*, user: Any, opportunity: Opportunity) -> list[OpportunityContact]:
     """The people of a deal the user may see, with their roles."""
     visible = Contact.objects.visible_to(user).values("id")

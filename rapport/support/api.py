@@ -25,7 +25,7 @@ from rapport.core.access import record_visible
 from rapport.core.apitools import InputSchema, ListParams, api_page
 from rapport.core.errors import StaleVersion
 from rapport.core.models import Action, User, Visibility
-from rapport.core.selectors import user_get
+from rapport.core.selectors import user_get, written
 from rapport.sales import selectors as sales_selectors
 from rapport.support import selectors, services
 from rapport.support.filters import SUPPORT_ORDERINGS
@@ -344,7 +344,7 @@ def _item(request: HttpRequest, item_id: str) -> SupportItem:
 def _written(request: HttpRequest, item: SupportItem) -> SupportItem:
     """The item as the answer to a write: read again while the writer still sees it (one who passed a
     private item on no longer does), else as written."""
-    record = sales_selectors.written(selectors.support_item_get, SupportItem, user=request.user, record=item)
+    record = written(selectors.support_item_get, SupportItem, user=request.user, record=item)
     return _shown(request, [record])[0]
 
 

@@ -133,6 +133,9 @@ class SupportItem(BusinessRecord):
         self.due_sort = self.due_on or NO_DUE_DATE
         return ["due_sort"]
 
+    def shared_with(self, user_id: int | None) -> bool:
+        return user_id is not None and self.assignee_id == user_id
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_SUPPORT_STATUSES

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rapport.core.access import access_record, record_visible
+from rapport.core.access import access_record, record_visible, require
 from rapport.core.errors import Conflict
 from rapport.core.history import history_for
 from rapport.core.models import Action
@@ -43,7 +43,7 @@ def support_item_get(*, user: Any, public_id: str, action: str = Action.READ, de
     item = access_record(user, SupportItem, public_id, Action.READ, queryset=qs, deleted=deleted)
     if action != Action.READ and item.assignee_id != getattr(user, "pk", None):
         # The assignee may work on an item their role would not let them change; services decide.
-        access_record(user, SupportItem, public_id, action, queryset=qs, deleted=deleted)
+        require(user, SupportItem.record_type, action, owner_id=item.owner_id)
     return item
 
 
@@ -91,7 +91,8 @@ def request_get(*, user: Any, public_id: str) -> SupportRequest:
 
 def support_item_detail(*, user: Any, public_id: str) -> dict[str, Any]:
     item = support_item_get(user=user, public_id=public_id)
-    pending = pending_request(item)
+    requests = request_chain(item)
+    pending = next((r for r in requests if r.state == RequestState.PENDING), None)
     return {
         "item": item,
         "account": item.account if record_visible(user, item.account) else None,
@@ -100,7 +101,7 @@ def support_item_detail(*, user: Any, public_id: str) -> dict[str, Any]:
         "private_copy": private_copy_for(user=user, item=item),
         "pending": pending,
         "awaiting_me": pending is not None and pending.recipient_id == user.pk,
-        "requests": request_chain(item),
+        "requests": requests,
         "history": history_for(item, user=user),
         "overdue": item.is_overdue(timezone.localdate()),
     }

@@ -21,7 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rapport.activities.models import Activity, ActivityKind, ActivityStatus, ActivityType
+from rapport.activities.models import Activity, ActivityStatus, ActivityType
+from rapport.activities.selectors import default_task_kind
 from rapport.activities.services import activity_create, activity_update, task_status_set
 from rapport.core.access import access_for, record_visible, require
 from rapport.core.errors import Conflict, StaleVersion
@@ -99,10 +100,6 @@ def _check_status(data: dict[str, Any], current: SupportItem | None) -> None:
         data["closed_at"] = None
 
 
-def _todo_kind() -> ActivityKind:
-    return ActivityKind.objects.filter(key="todo").first() or ActivityKind.objects.order_by("position")[0]
-
-
 def _ensure_private_copy(item: SupportItem, holder: Any, *, actor: Any) -> PrivateCopy:
     """The holder's private copy: a private task on their list, reopened if they held it before."""
     copy = PrivateCopy.objects.select_related("task").filter(item=item, holder=holder).first()
@@ -115,7 +112,7 @@ def _ensure_private_copy(item: SupportItem, holder: Any, *, actor: Any) -> Priva
         actor=holder,
         data={
             "owner": holder, "visibility": Visibility.PRIVATE, "activity_type": ActivityType.TASK,
-            "kind": _todo_kind(), "subject": f"{item.reference}: {item.subject}"[:200],
+            "kind": default_task_kind(), "subject": f"{item.reference}: {item.subject}"[:200],
             "priority": {"urgent": "high"}.get(item.priority, item.priority),
             "due_on": item.due_on or timezone.localdate(),
         },

@@ -135,3 +135,15 @@ def test_a_withdrawn_request_whose_successor_was_declined_says_it_was_withdrawn(
     services.support_decline(actor=desk.bo, request=second, reason="Busy")
     with pytest.raises(Conflict, match="withdrew"):
         services.support_accept(actor=desk.asa, request=first)
+
+
+def test_the_one_visibility_rule_lets_an_assignee_see_a_private_item_in_lists_and_on_its_own(desk):
+    from rapport.core.access import record_visible
+    from rapport.support.models import SupportItem
+
+    item = open_item(desk, visibility="private")
+    services.support_assign(actor=desk.owner, item=item, recipient=desk.asa)
+    item = fresh(item)
+    for user, sees in ((desk.asa, True), (desk.bo, False), (desk.owner, True)):
+        assert record_visible(user, item) is sees
+        assert SupportItem.objects.visible_to(user).filter(pk=item.pk).exists() is sees

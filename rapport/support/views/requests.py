@@ -14,14 +14,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rapport.core.access import record_visible
 from rapport.core.errors import Conflict, StaleVersion
-from rapport.core.record_views import error_text, show_errors
+from rapport.core.record_views import error_text, show_errors, show_saved
 from rapport.support import selectors, services
 from rapport.support.forms import AcceptForm, AssignForm, DeclineForm
 from rapport.support.models import RequestState, SupportItem, SupportRequest
@@ -55,10 +55,8 @@ def _perform(user: Any, action: str, req: SupportRequest, form: Form) -> str:
 def _done(request: HttpRequest, item: SupportItem, text: str) -> HttpResponse:
     """Back to the item; to the list when the answer took it out of the user's sight (passed on, declined)."""
     messages.success(request, text)
-    if SupportItem.objects.visible_to(request.user).filter(pk=item.pk).exists():
-        return redirect("support_detail", public_id=item.public_id)
-    messages.info(request, _("%(ref)s is no longer visible to you.") % {"ref": item.reference})
-    return redirect("support_list")
+    item.refresh_from_db()
+    return show_saved(request, record=item, detail="support_detail", then="support_list", name=item.reference)
 
 
 # --- From the email's links ------------------------------------------------------------------------
