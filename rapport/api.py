@@ -6,11 +6,14 @@ from ninja import NinjaAPI
 
 from rapport.activities.api import router as activities_router
 from rapport.automation.api import router as automation_router
+from rapport.campaigns.api import router as campaigns_router
 from rapport.core.api import router as core_router
 from rapport.core.apitools import API_AUTH, install_error_handlers
 from rapport.directory.api import router as directory_router
+from rapport.mail.api import router as mail_router
 from rapport.sales.api import router as sales_router
 from rapport.support.api import router as support_router
+from rapport.templating.api import router as templating_router
 
 api = NinjaAPI(
     title="Rapport API",
@@ -29,3 +32,6 @@ api.add_router("/", activities_router)
 api.add_router("/", sales_router)
 api.add_router("/", support_router)
 api.add_router("/", automation_router)
+api.add_router("/", mail_router)
+api.add_router("/", templating_router)
+api.add_router("/", campaigns_router)

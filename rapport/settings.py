@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "rapport.support",
     "rapport.mail",
     "rapport.automation",
+    "rapport.templating",
+    "rapport.campaigns",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +230,21 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rapport@localhost")
 RAPPORT_BASE_URL = env_str("RAPPORT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Who owns support items opened by customers' email (a username); else the first support user.
 RAPPORT_SUPPORT_OWNER = env_str("RAPPORT_SUPPORT_OWNER", "")
+
+# Inbound mail (docs/mail.md). The domain of every user's logging address (log-<key>@domain); mail to
+# RAPPORT_SUPPORT_ADDRESS opens or adds to support items.
+RAPPORT_MAIL_DOMAIN = env_str(
+    "RAPPORT_MAIL_DOMAIN",
+    DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") if "@" in DEFAULT_FROM_EMAIL else "rapport.localhost")
+RAPPORT_SUPPORT_ADDRESS = env_str("RAPPORT_SUPPORT_ADDRESS", f"support@{RAPPORT_MAIL_DOMAIN}").lower()
+# Where `rapport mail-listen` (and `make run`) accepts SMTP: host:port.
+RAPPORT_MAIL_LISTEN = env_str("RAPPORT_MAIL_LISTEN", "127.0.0.1:2525")
+# The largest message accepted by the listener or IMAP polling, in bytes (default 25 MB).
+RAPPORT_MAIL_MAX_BYTES = env_int("RAPPORT_MAIL_MAX_BYTES", 25 * 1024 * 1024)
+# A mailbox to poll for mail to log: imaps://user:password@host:993/INBOX (empty: no polling).
+RAPPORT_IMAP_URL = env_str("RAPPORT_IMAP_URL", "")
+# Files Rapport keeps (raw messages, attachments): never served directly, only through views that check rights.
+MEDIA_ROOT = VAR_DIR / "files"
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("rapport.support.urls")),
     path("", include("rapport.mail.urls")),
     path("", include("rapport.automation.urls")),
+    path("", include("rapport.templating.urls")),
+    path("", include("rapport.campaigns.urls")),
     # The admin signs in through Rapport's own page, so the sign-in throttle covers it too.
     path("admin/login/", core_views.login_view, name="admin_login"),
     path("admin/", admin.site.urls),

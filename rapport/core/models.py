@@ -145,6 +145,8 @@ class User(PublicIdModel, AbstractUser):
         Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), blank=True, related_name="users")
+    signature = models.TextField(_("email signature"), max_length=2000, blank=True,
+                                 help_text=_("Templates put it where they say {{ user.signature }}."))
 
     class Meta:
         ordering = ["username"]

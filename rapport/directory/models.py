@@ -98,12 +98,16 @@ class Contact(BusinessRecord):
 
     name_key = models.CharField(max_length=201, editable=False, default="")
     email_key = models.CharField(max_length=254, editable=False, default="", blank=True)
+    # db_default: the benchmark seeder and importers insert rows without naming this column.
+    secondary_email_key = models.CharField(max_length=254, editable=False, default="", db_default="", blank=True)
 
     objects = VisibleQuerySet.as_manager()
 
     class Meta:
         indexes = [
             models.Index(fields=["name_key", "id"], name="contact_name_idx"),
+            models.Index(fields=["secondary_email_key"], name="contact_email2_idx",
+                         condition=~models.Q(secondary_email_key="")),
             models.Index(fields=["owner", "name_key", "id"], name="contact_owner_name_idx"),
             models.Index(fields=["account", "name_key", "id"], name="contact_account_name_idx"),
             models.Index(fields=["email_key"], name="contact_email_idx"),
@@ -125,7 +129,8 @@ class Contact(BusinessRecord):
     def derive(self) -> list[str]:
         self.name_key = fold(f"{self.last_name} {self.first_name}")[:201]
         self.email_key = (self.email or "").strip().lower()
-        return ["name_key", "email_key"]
+        self.secondary_email_key = (self.secondary_email or "").strip().lower()
+        return ["name_key", "email_key", "secondary_email_key"]
 
 
 class Address(models.Model):

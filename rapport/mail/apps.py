@@ -13,3 +13,7 @@ class MailConfig(AppConfig):
 
         # Retries and messages whose wake-up was lost (a worker restart) go out within a minute.
         register_periodic("deliver_mail", deliver_mail, every_seconds=60)
+
+        from rapport.core.registry import register_record_type
+
+        register_record_type("email", _("Logged email"))

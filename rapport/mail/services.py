@@ -27,8 +27,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rapport.core.access import access_for
-from rapport.mail.models import OutboxMessage, OutboxStatus
+from rapport.activities.models import ActivityKind, ActivityStatus, ActivityType
+from rapport.activities.selectors import default_task_kind
+from rapport.activities.services import activity_create, activity_update
+from rapport.core.access import access_for, require
+from rapport.core.models import Action
+from rapport.core.records import record_update
+from rapport.mail.models import EmailMessage, EmailStatus, OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
@@ -178,3 +183,48 @@ def outbox_retry(*, actor: Any, message: OutboxMessage) -> OutboxMessage:
         transaction.on_commit(_wake_worker)
     message.refresh_from_db()
     return message
+
+
+# --- Logged email ----------------------------------------------------------------------------------
+
+EMAIL_KIND_KEY = "email"
+
+
+def _email_activity_data(email: EmailMessage) -> dict[str, Any]:
+    at = email.sent_at or email.received_at
+    return {
+        "owner": email.owner, "visibility": email.visibility, "activity_type": ActivityType.EVENT,
+        "kind": ActivityKind.objects.filter(key=EMAIL_KIND_KEY).first() or default_task_kind(),
+        "subject": (email.subject or _("(no subject)"))[:200], "description": email.text_body[:20000],
+        "starts_at": at, "ends_at": at, "status": ActivityStatus.COMPLETED,
+    }
+
+
+def _with_accounts(records: Sequence[Any]) -> list[Any]:
+    """The records, and the account of each contact among them (a message to a person concerns their company)."""
+    regarding = list(records)
+    seen = {(record.record_type, record.pk) for record in regarding}
+    for record in records:
+        account = getattr(record, "account", None) if record.record_type == "contact" else None
+        if account is not None and account.deleted_at is None and ("account", account.pk) not in seen:
+            seen.add(("account", account.pk))
+            regarding.append(account)
+    return regarding
+
+
+@transaction.atomic
+def email_file(*, actor: Any, email: EmailMessage, records: Sequence[Any]) -> EmailMessage:
+    """File a logged message against records (contacts, accounts, opportunities, support items) that
+    the caller found through the actor's visible_to. Its email activity — made on first filing, owned
+    by the message's owner with the message's visibility — regards them and each contact's account,
+    so the message shows on their pages. Filing again replaces the records it is filed against."""
+    if not records:
+        raise ValidationError({"records": [_("Choose at least one record to file the message to.")]})
+    require(actor, EmailMessage.record_type, Action.UPDATE, owner_id=email.owner_id)
+    regarding = _with_accounts(records)
+    if email.activity_id is None:
+        activity = activity_create(actor=actor, data=_email_activity_data(email), regarding=regarding)
+    else:
+        activity = activity_update(actor=actor, activity=email.activity, data={}, version=None, regarding=regarding)
+    return record_update(email, actor=actor, version=None, data={
+        "status": EmailStatus.FILED, "pending_reason": "", "activity": activity})

@@ -450,8 +450,12 @@ from tests.permissions.routes_support import SUPPORT_ROUTES  # noqa: E402
 
 ROUTES += SUPPORT_ROUTES
 from tests.permissions.routes_automation import AUTOMATION_ROUTES  # noqa: E402
+from tests.permissions.routes_campaigns import ROUTES as CAMPAIGN_ROUTES  # noqa: E402
+from tests.permissions.routes_emails import ROUTES as EMAIL_ROUTES  # noqa: E402
+from tests.permissions.routes_templating import ROUTES as TEMPLATING_ROUTES  # noqa: E402
 
 ROUTES += AUTOMATION_ROUTES
+ROUTES += EMAIL_ROUTES + TEMPLATING_ROUTES + CAMPAIGN_ROUTES
 
 REGISTRY: dict[str, Route] = {route.key: route for route in ROUTES}
 assert len(REGISTRY) == len(ROUTES), "a route is registered twice"

@@ -268,6 +268,13 @@ OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {
     "override": lambda p: _automation(p)["override"],
 }
 
+# The mail, template and campaign subjects live in their own modules (one per feature team).
+from tests.permissions import world_campaigns, world_emails, world_templating  # noqa: E402
+
+for _module in (world_emails, world_templating, world_campaigns):
+    RECORD_SUBJECTS.update(_module.RECORD_SUBJECTS)
+    OTHER_SUBJECTS.update(_module.OTHER_SUBJECTS)
+
 
 @dataclass
 class Cast:
@@ -409,6 +416,8 @@ class World:
             "roles": list(Role.objects.order_by("pk").values()),
             "role_permissions": list(RolePermission.objects.order_by("pk").values()),
             "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user_id", "name", "prefix", "revoked_at")),
+            **{name: rows() for module in (world_emails, world_templating, world_campaigns)
+               for name, rows in module.SNAPSHOT.items()},
         }
 
 
