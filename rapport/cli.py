@@ -1,4 +1,5 @@
-"""The `rapport` command: serve, worker, scheduler, migrate, demo, token create, createsuperuser, manage."""
+"""The `rapport` command: serve, worker, scheduler, mail-listen, mail-poll, migrate, demo, token create,
+createsuperuser, manage."""
 
 from __future__ import annotations
 
@@ -116,6 +117,68 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_listen(args: argparse.Namespace) -> int:
+    """Accept mail for the users' logging addresses and the support address until stopped."""
+    _django()
+    import threading
+
+    from django.conf import settings
+
+    from rapport.mail.listener import parse_listen, serve
+
+    try:
+        host, port = parse_listen(settings.RAPPORT_MAIL_LISTEN)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    host = args.host or host
+    port = args.port if args.port is not None else port
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"Rapport mail listener on {host}:{port} (logging addresses log-…@{settings.RAPPORT_MAIL_DOMAIN}, "
+          f"support {settings.RAPPORT_SUPPORT_ADDRESS})", flush=True)
+    try:
+        serve(host, port, stop)
+    except OSError as exc:
+        print(f"rapport mail-listen: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_mail_poll(args: argparse.Namespace) -> int:
+    """Log the unseen mail of RAPPORT_IMAP_URL: once, or every --interval seconds until stopped."""
+    _django()
+    import imaplib
+    import threading
+
+    from django.conf import settings
+
+    from rapport.mail.imap import ImapConfigError, poll_once
+
+    if not settings.RAPPORT_IMAP_URL:
+        print("rapport mail-poll: RAPPORT_IMAP_URL is not set (imaps://user:password@host:993/INBOX).",
+              file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        while not stop.is_set():
+            try:
+                print(poll_once(), flush=True)
+            except ImapConfigError as exc:
+                print(f"rapport mail-poll: {exc}", file=sys.stderr)
+                return 2
+            except (imaplib.IMAP4.error, OSError) as exc:
+                print(f"rapport mail-poll: the mailbox could not be read: {exc}", file=sys.stderr, flush=True)
+                if args.once:
+                    return 1
+            if args.once:
+                return 0
+            stop.wait(args.interval)
+    return 0
+
+
 def _stop(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGTERM)
     try:
@@ -137,7 +200,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     helpers: list[subprocess.Popen] = []
     if args.with_worker:
         helpers = [subprocess.Popen([sys.executable, "-m", "rapport.cli", name])  # noqa: S603 - our own command
-                   for name in ("worker", "scheduler")]
+                   for name in ("worker", "scheduler", "mail-listen")]
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -170,7 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--with-worker", action="store_true", help="also run the background job worker and scheduler")
+    p.add_argument("--with-worker", action="store_true",
+                   help="also run the background job worker, the scheduler and the mail listener")
     p.add_argument("--access-log", action="store_true")
     p.set_defaults(func=cmd_serve)
 
@@ -181,6 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scheduler", help="enqueue periodic jobs (mail retries) for the worker")
     p.set_defaults(func=cmd_scheduler)
+
+    p = sub.add_parser("mail-listen", help="accept mail for logging addresses and the support address (SMTP)")
+    p.add_argument("--host", default=None, help="address to listen on (default: from RAPPORT_MAIL_LISTEN)")
+    p.add_argument("--port", type=int, default=None, help="port (default: from RAPPORT_MAIL_LISTEN)")
+    p.set_defaults(func=cmd_mail_listen)
+
+    p = sub.add_parser("mail-poll", help="log the unseen mail of the RAPPORT_IMAP_URL mailbox")
+    p.add_argument("--once", action="store_true", help="poll once, print what was logged and exit")
+    p.add_argument("--interval", type=float, default=60.0, help="seconds between polls (default 60)")
+    p.set_defaults(func=cmd_mail_poll)
 
     p = sub.add_parser("migrate", help="migrate the database and collect static files")
     p.add_argument("--verbose", action="store_true")

@@ -170,6 +170,7 @@ def load_demo(*, progress: bool = False, seed: int = 42) -> dict[str, int]:
     counts.update(_demo_sales(rng, users, accounts, contacts, progress=progress))
     counts.update(_demo_support(rng, users, contacts))
     counts.update(_demo_automation(users, teams))
+    counts.update(_demo_mail(users, contacts))
     if progress:
         print("Demo company loaded.")
         print(demo_logins())
@@ -422,3 +423,96 @@ def _demo_automation(users: dict[str, User], teams: dict[str, Team]) -> dict[str
         automation.rule_activate(actor=manager, rule=automation.rule_save(actor=manager, rule=None, data=data))
     made = automation.sweep_rules(today=today)
     return {"task definitions": len(definitions), "rules": len(rules), "follow-ups": sum(made.values())}
+
+
+DEMO_TEMPLATES = [
+    {"name": "Welcome to our customers", "kind": "email", "description": "Sent to new customers' buyers.",
+     "subject": "Welcome, {{ account.name }}",
+     "body": "Dear {{ contact.first_name }},\n\nthank you for choosing us. Your price list and catalogue are on "
+             "their way to {{ account.name }}.\n\n{{ user.signature }}\n\nNo more of these: {{ unsubscribe_url }}"},
+    {"name": "Spring newsletter", "kind": "email", "description": "The season's news for everyone on the list.",
+     "subject": "Spring news for {{ contact.full_name }}",
+     "body": "Hello {{ contact.first_name }},\n\nthe spring range is in, and our trade fair booth is number 42."
+             "\n\nBest regards,\n{{ user.full_name }}"},
+    {"name": "Price list letter", "kind": "letter", "description": "A printed letter with the new price list.",
+     "subject": "",
+     "body": "Dear {{ contact.full_name }},\n\nplease find enclosed our price list for the coming year. "
+             "{{ account.name }} keeps its current discount.\n\nKind regards,\n{{ user.signature }}"},
+]
+
+
+def _demo_raw_mail(*, sender: str, sender_name: str, to: str, subject: str, body: str, number: int,
+                   when: dt.datetime, cc: str = "") -> bytes:
+    from email.message import EmailMessage as MimeMessage
+    from email.utils import format_datetime, formataddr
+
+    message = MimeMessage()
+    message["From"] = formataddr((sender_name, sender))
+    message["To"] = to
+    if cc:
+        message["Cc"] = cc
+    message["Subject"] = subject
+    message["Date"] = format_datetime(when)
+    message["Message-ID"] = f"<demo-{number}@{DEMO_EMAIL_DOMAIN}>"
+    message.set_content(body)
+    return message.as_bytes()
+
+
+def _demo_mail(users: dict[str, User], contacts: list) -> dict[str, int]:
+    """Signatures, templates, two distribution lists and a draft campaign (marketing's), and mail
+    logged through sales1's logging address: filed to the sender's contact, or pending (an unknown
+    sender; a message to people of two companies) on sales1's My Home."""
+    from rapport.campaigns import services as campaigns
+    from rapport.mail.intake import log_message
+    from rapport.mail.selectors import logging_address
+    from rapport.templating import services as templating
+
+    for user in users.values():
+        user.signature = f"{user.get_full_name()}\nNordlicht Trading · +49 30 1234567"
+        user.save(update_fields=["signature"])
+    marketing, seller = users["marketing"], users["sales1"]
+    templates = {data["name"]: templating.template_create(actor=marketing, data=data) for data in DEMO_TEMPLATES}
+    visible = [contact for contact in contacts if contact.visibility == Visibility.EVERYONE]
+    newsletter = campaigns.distribution_list_create(actor=marketing, data={
+        "name": "Newsletter", "category": "Marketing", "kind": "static",
+        "description": "People who asked for the seasonal newsletter."})
+    campaigns.list_members_add(actor=marketing, distribution_list=newsletter, contacts=visible[:40])
+    key_people = campaigns.distribution_list_create(actor=seller, data={
+        "name": "Key people", "category": "Customer relationship", "kind": "static",
+        "description": "Buyers and decision makers we call first."})
+    campaigns.list_members_add(actor=seller, distribution_list=key_people, contacts=visible[::9][:12])
+    campaigns.distribution_list_create(actor=marketing, data={
+        "name": "Region north", "category": "Marketing", "kind": "dynamic", "criteria": {"attr": ["region:north"]},
+        "description": "Every contact whose remarks say region=north."})
+    campaigns.campaign_create(actor=marketing, data={
+        "name": "Spring newsletter 2027", "distribution_list": newsletter,
+        "template": templates["Spring newsletter"], "rate_per_minute": 60})
+
+    address = logging_address(seller)
+    now = timezone.now().replace(microsecond=0)
+    seller_contacts = [contact for contact in visible if contact.email][:6]
+    messages = [
+        {"sender": contact.email, "sender_name": contact.full_name, "to": seller.email,
+         "subject": subject, "body": f"Hello {seller.first_name},\n\n{text}\n\n{contact.full_name}"}
+        for contact, subject, text in zip(seller_contacts, [
+            "Question about the last delivery", "Our order for next month", "Re: Your offer",
+            "Meeting next week", "Invoice 2026-118", "Thanks for the visit"], [
+            "two boxes were missing from the last delivery. Could you check?",
+            "we will need about the same as last month, plus ten cases of the new range.",
+            "the offer looks good; we need a week to decide.",
+            "could we move our meeting to Thursday afternoon?",
+            "the invoice shows the old discount. Please send a corrected one.",
+            "thank you for coming by; the samples were a hit with the team."], strict=False)
+    ]
+    messages += [
+        {"sender": "jana.novak@newprospect.example", "sender_name": "Jana Novák", "to": seller.email,
+         "subject": "Catalogue request", "body": "Hello,\n\nplease send us your catalogue.\n\nJana Novák"},
+        {"sender": seller.email, "sender_name": seller.get_full_name(),
+         "to": ", ".join(contact.email for contact in (seller_contacts[0], seller_contacts[3])),
+         "subject": "Trade fair invitation", "body": "Dear both,\n\nyou are invited to our booth at the fair."},
+    ]
+    for number, message in enumerate(messages):
+        raw = _demo_raw_mail(number=number, when=now - dt.timedelta(days=len(messages) - number, hours=number),
+                             **message)
+        log_message(raw, recipients=[address], source="smtp")
+    return {"templates": len(templates), "distribution lists": 3, "campaigns": 1, "logged email": len(messages)}

@@ -220,3 +220,96 @@ class SupportItemFactory(RecordFactory):
     reference = factory.Sequence(lambda n: f"SUP-T{n:05d}")
     subject = factory.Sequence(lambda n: f"Case {n:05d}")
     account = factory.SubFactory(AccountFactory)
+
+
+# --- Logged email (issue 8; rapport.mail) -----------------------------------------------------------
+
+SAMPLE_EML = (b"From: Anna Berg <anna@example.com>\r\nTo: sales@example.net\r\nSubject: Hello\r\n"
+              b"Message-ID: <sample@example.com>\r\n\r\nHello there.\r\n")
+
+
+class EmailMessageFactory(RecordFactory):
+    """A logged message saved directly, pending by default, with a small raw source file; no parser,
+    no activity (file it with rapport.mail.services.email_file)."""
+
+    class Meta:
+        model = "mail.EmailMessage"
+
+    message_id = factory.Sequence(lambda n: f"m{n:05d}@example.com")
+    dedupe_key = factory.LazyAttribute(lambda m: m.message_id.lower() or f"sha256:{m.subject}")
+    thread_key = factory.LazyAttribute(lambda m: m.message_id.lower())
+    from_address = "anna@example.com"
+    from_name = "Anna Berg"
+    to = factory.LazyFunction(lambda: ["sales@example.net"])
+    subject = factory.Sequence(lambda n: f"Message {n:05d}")
+    text_body = "Hello there."
+    received_at = factory.LazyFunction(lambda: dt.datetime.now(dt.UTC))
+    raw = factory.django.FileField(data=SAMPLE_EML, filename="message.eml")
+    raw_size = len(SAMPLE_EML)
+    status = "pending"
+    pending_reason = "no_match"
+    visibility = Visibility.PRIVATE
+
+
+class EmailAttachmentFactory(DjangoModelFactory):
+    class Meta:
+        model = "mail.EmailAttachment"
+
+    email = factory.SubFactory(EmailMessageFactory)
+    filename = "notes.txt"
+    declared_type = "text/plain"
+    detected_type = "text/plain"
+    file = factory.django.FileField(data=b"Some notes.\n", filename="attachment")
+    size = 12
+
+
+# --- Templates (issue 8; rapport.templating) ---------------------------------------------------------
+
+
+class TemplateFactory(RecordFactory):
+    """An email template by default (TemplateFactory(kind="letter") for a letter), saved directly: its
+    texts are not checked, so a test can store what the services would refuse."""
+
+    class Meta:
+        model = "templating.Template"
+
+    name = factory.Sequence(lambda n: f"Template {n:05d}")
+    kind = "email"
+    subject = "Hello {{ contact.first_name }}"
+    body = "Dear {{ contact.full_name }},\n\nKind regards,\n{{ user.full_name }}"
+
+
+# --- Distribution lists and campaigns (issue 8; rapport.campaigns) -----------------------------------
+
+
+class DistributionListFactory(RecordFactory):
+    """A static list by default; DistributionListFactory(members=[contact, ...]) puts people on it.
+    A dynamic one: DistributionListFactory(kind="dynamic", criteria={"account": account.public_id})."""
+
+    class Meta:
+        model = "campaigns.DistributionList"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"List {n:05d}")
+    category = "Newsletter"
+    kind = "static"
+
+    @factory.post_generation
+    def members(self, create: bool, extracted: list[Any] | None, **kwargs) -> None:
+        if create and extracted:
+            from rapport.campaigns.models import DistributionListMember
+
+            DistributionListMember.objects.bulk_create(
+                [DistributionListMember(distribution_list=self, contact=contact) for contact in extracted])
+
+
+class CampaignFactory(RecordFactory):
+    """A draft campaign of a list and an email template of the same owner, 60 messages a minute."""
+
+    class Meta:
+        model = "campaigns.Campaign"
+
+    name = factory.Sequence(lambda n: f"Campaign {n:05d}")
+    distribution_list = factory.SubFactory(DistributionListFactory, owner=factory.SelfAttribute("..owner"))
+    template = factory.SubFactory(TemplateFactory, owner=factory.SelfAttribute("..owner"))
+    rate_per_minute = 60

@@ -34,22 +34,22 @@ SELECTORS = {
     "activities_about_account": 1,  # one query: linked, visible, open first, newest
     "activities_about_contact": 1,  # linked or attending, in the same query
 }
-# Session + user (2), rights (1), then the page; a full page also counts the support requests awaiting
-# the user's answer for the top bar (1).
+# Session + user (2), rights (1), then the page; a full page also counts, for the top bar's badges, the
+# support requests awaiting the user's answer (1) and the user's pending email (1).
 PAGES: dict[str, tuple[str, int]] = {
     # + the week's calendar (2: its activities with kinds, their assignment rows a subquery, and the
     # exceptions of the recurring ones), colleague and team choices (2), My Current Tasks (2) and which of
     # them are follow-ups (1), the day's reminders (another calendar read, 2)
-    "my_home": ("/home/", 13),
+    "my_home": ("/home/", 14),
     # + the calendar (2), colleague and team choices (2)
-    "calendar_month": ("/calendar/?view=month&date={day}", 8),
+    "calendar_month": ("/calendar/?view=month&date={day}", 9),
     # + the colleague (1), their calendar (2: no recurring ones there, but the viewer's own assignments
     # among the activities hidden from them), colleague and team choices (2)
-    "calendar_week_people": ("/calendar/?view=week&date={day}&people={people}", 9),
+    "calendar_week_people": ("/calendar/?view=week&date={day}&people={people}", 10),
     # + the activity with kind and owner (1), assignments (1) and their users (1), attendees (1), links (1),
     # exceptions (1), the regarded records (1 per type: 2), the attendees' visibility (1), notes (1),
     # history (1)
-    "activity_detail": ("/activities/{activity}/", 15),
+    "activity_detail": ("/activities/{activity}/", 16),
     # + the record (1), its activities, linked or (a contact) attending, with kinds and owners (1)
     "activities_panel_account": ("/activities/about/{account_ref}/", 5),
     "activities_panel_contact": ("/activities/about/{contact_ref}/", 5),

@@ -75,6 +75,7 @@ class MeOut(UserOut):
     rights: dict[str, dict[str, str]]
     server_time: dt.datetime
     calendar_feed_url: str | None
+    logging_address: str | None
 
     @staticmethod
     def resolve_roles(obj: User) -> list[dict[str, str]]:
@@ -98,6 +99,11 @@ class MeOut(UserOut):
         """The secret address of the user's calendar feed (None while it is off); the app that has
         calendars registers it (core imports no business app)."""
         return user_link("calendar_feed", context["request"], obj)
+
+    @staticmethod
+    def resolve_logging_address(obj: User, context: dict[str, Any]) -> str | None:
+        """The user's address for logging email by BCC or forward (the mail app registers it)."""
+        return user_link("logging_address", context["request"], obj)
 
 
 USER_ORDERINGS = {"username": "username", "last_name": "last_name", "date_joined": "date_joined"}

@@ -45,17 +45,18 @@ class TimeZoneField(forms.ChoiceField):
 
 
 class ProfileForm(forms.ModelForm):
-    """A user's own names, email and time zone."""
+    """A user's own names, email, time zone and the signature templates insert."""
 
     time_zone = TimeZoneField()
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email", "time_zone"]
+        fields = ["first_name", "last_name", "email", "time_zone", "signature"]
         widgets = {
             "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
             "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "signature": forms.Textarea(attrs={"rows": 4}),
         }
 
 

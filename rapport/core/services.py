@@ -131,7 +131,7 @@ def login_failures_clear(*, username: str) -> None:
 
 # --- Profile and password (every signed-in user, for themselves) ----------------
 
-PROFILE_FIELDS = frozenset({"first_name", "last_name", "email", "time_zone"})
+PROFILE_FIELDS = frozenset({"first_name", "last_name", "email", "time_zone", "signature"})
 USER_FIELDS = frozenset({"username", "first_name", "last_name", "email", "team", "time_zone", "is_active"})
 ROLE_FIELDS = frozenset(
     {"slug", "name", "description", "is_admin", "create_scope", "read_scope", "update_scope", "delete_scope"}
@@ -160,7 +160,7 @@ def _validate_password(password: str, *, user: User, field: str) -> None:
 
 @transaction.atomic
 def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
-    """A user changes their own names, email and time zone."""
+    """A user changes their own names, email, time zone and signature."""
     check_fields(data, PROFILE_FIELDS)
     target = User.objects.select_for_update().get(pk=user.pk)
     for name, value in data.items():

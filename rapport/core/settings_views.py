@@ -28,6 +28,7 @@ from rapport.core.forms import PasswordForm, ProfileForm, RoleForm, TeamForm, To
 from rapport.core.models import Action, Scope
 from rapport.core.pagination import keyset_page, parse_ordering
 from rapport.core.record_views import posted, show_errors
+from rapport.core.registry import user_link
 
 USER_PAGE_SIZE = 50
 USER_ORDERINGS = {"username": "username"}
@@ -83,7 +84,10 @@ def profile(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your profile was saved."))
                 return redirect("settings_profile")
         status = 400
-    return _render(request, "settings_profile.html", {"form": form}, section="profile", status=status)
+    # The address for logging email, when the mail app is installed (core imports no business app).
+    logging_address = user_link("logging_address", request, request.user)
+    return _render(request, "settings_profile.html", {"form": form, "logging_address": logging_address},
+                   section="profile", status=status)
 
 
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")

@@ -147,7 +147,7 @@ class EmailMessage(BusinessRecord):
         ]
 
     def __str__(self) -> str:
-        return self.subject or _("(no subject)")
+        return self.subject or str(_("(no subject)"))
 
 
 def _attachment_path(instance: Any, filename: str) -> str:

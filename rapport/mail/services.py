@@ -27,13 +27,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rapport.activities.models import ActivityKind, ActivityStatus, ActivityType
+from rapport.activities.models import ActivityAssignee, ActivityKind, ActivityStatus, ActivityType
 from rapport.activities.selectors import default_task_kind
 from rapport.activities.services import activity_create, activity_update
 from rapport.core.access import access_for, require
+from rapport.core.errors import Conflict, StaleVersion
 from rapport.core.models import Action
 from rapport.core.records import record_update
-from rapport.mail.models import EmailMessage, EmailStatus, OutboxMessage, OutboxStatus
+from rapport.mail.models import EmailMessage, EmailStatus, OutboxMessage, OutboxStatus, PendingReason
 
 logger = logging.getLogger(__name__)
 
@@ -212,19 +213,96 @@ def _with_accounts(records: Sequence[Any]) -> list[Any]:
     return regarding
 
 
+# The record types a message is filed to (rapport.mail.selectors.FILE_TYPES offers the same).
+FILE_TYPES = ("contact", "account", "opportunity", "support_item")
+
+
+def _filing_records(records: Sequence[Any]) -> list[Any]:
+    """The records named once each, refusing a type a message is not filed to."""
+    if not records:
+        raise ValidationError({"records": [_("Choose at least one record to file the message to.")]})
+    chosen: dict[tuple[str, int], Any] = {}
+    for record in records:
+        if record.record_type not in FILE_TYPES:
+            raise ValidationError({"records": [_("A message is filed to contacts, accounts, opportunities and "
+                                                 "support items, not to a %s.") % record.record_type]})
+        chosen.setdefault((record.record_type, record.pk), record)
+    return list(chosen.values())
+
+
+def _current(email: EmailMessage, version: int | None) -> int:
+    """The version a write checks: the one the caller read, else the one loaded (intake, jobs)."""
+    if version is not None and version != email.version:
+        raise StaleVersion(current_version=email.version)
+    return email.version
+
+
 @transaction.atomic
-def email_file(*, actor: Any, email: EmailMessage, records: Sequence[Any]) -> EmailMessage:
+def email_file(*, actor: Any, email: EmailMessage, records: Sequence[Any], version: int | None = None) -> EmailMessage:
     """File a logged message against records (contacts, accounts, opportunities, support items) that
     the caller found through the actor's visible_to. Its email activity — made on first filing, owned
     by the message's owner with the message's visibility — regards them and each contact's account,
-    so the message shows on their pages. Filing again replaces the records it is filed against."""
-    if not records:
-        raise ValidationError({"records": [_("Choose at least one record to file the message to.")]})
+    so the message shows on their pages. Filing again replaces the records it is filed against; a
+    discarded message filed is filed. `version`, when given, must be the message's (409 otherwise)."""
+    records = _filing_records(records)
     require(actor, EmailMessage.record_type, Action.UPDATE, owner_id=email.owner_id)
+    current = _current(email, version)
     regarding = _with_accounts(records)
-    if email.activity_id is None:
+    activity = email.activity if email.activity_id is not None else None
+    if activity is not None:
+        activity.refresh_from_db()
+    if activity is None or activity.deleted_at is not None:
         activity = activity_create(actor=actor, data=_email_activity_data(email), regarding=regarding)
+        # Logged mail is history, not an appointment: on the records' timelines, on nobody's calendar.
+        ActivityAssignee.objects.filter(activity=activity).delete()
     else:
-        activity = activity_update(actor=actor, activity=email.activity, data={}, version=None, regarding=regarding)
-    return record_update(email, actor=actor, version=None, data={
+        activity = activity_update(actor=actor, activity=activity, data={}, version=activity.version,
+                                   regarding=regarding)
+    return record_update(email, actor=actor, version=current, data={
         "status": EmailStatus.FILED, "pending_reason": "", "activity": activity})
+
+
+@transaction.atomic
+def email_discard(*, actor: Any, email: EmailMessage, version: int | None = None) -> EmailMessage:
+    """Put a pending message aside: it leaves the pending list and stays findable (status discarded),
+    to be restored or filed later. A filed message is filed elsewhere instead (409)."""
+    require(actor, EmailMessage.record_type, Action.UPDATE, owner_id=email.owner_id)
+    current = _current(email, version)
+    if email.status != EmailStatus.PENDING:
+        raise Conflict(_("Only a pending message can be discarded; this one is %s.") % email.get_status_display())
+    return record_update(email, actor=actor, version=current, data={"status": EmailStatus.DISCARDED})
+
+
+@transaction.atomic
+def email_restore(*, actor: Any, email: EmailMessage, version: int | None = None) -> EmailMessage:
+    """Bring a discarded message back to the pending list."""
+    require(actor, EmailMessage.record_type, Action.UPDATE, owner_id=email.owner_id)
+    current = _current(email, version)
+    if email.status != EmailStatus.DISCARDED:
+        raise Conflict(_("Only a discarded message can be restored; this one is %s.") % email.get_status_display())
+    return record_update(email, actor=actor, version=current, data={
+        "status": EmailStatus.PENDING, "pending_reason": email.pending_reason or PendingReason.NO_MATCH})
+
+
+@transaction.atomic
+def email_create_contact(
+    *, actor: Any, email: EmailMessage, data: dict[str, Any], confirm_duplicate: bool = False,
+    version: int | None = None,
+) -> tuple[EmailMessage, Any]:
+    """Make a contact of the message's sender and file the message to them (and their account).
+
+    `data` holds the contact's fields (first_name, last_name, email, account — found through the actor's
+    visible_to); what it leaves out comes from the sender (see selectors.contact_defaults). A contact with
+    the same address stops it (PossibleDuplicate) unless confirmed: file the message to that one instead.
+    """
+    from rapport.directory.services import contact_create
+    from rapport.mail.selectors import contact_defaults
+
+    require(actor, EmailMessage.record_type, Action.UPDATE, owner_id=email.owner_id)
+    _current(email, version)
+    fields = {**contact_defaults(email), **{name: value for name, value in data.items() if value is not None}}
+    unknown = sorted(set(fields) - {"first_name", "last_name", "email", "account"})
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
+    contact = contact_create(actor=actor, data=fields, confirm_duplicate=confirm_duplicate)
+    return email_file(actor=actor, email=email, records=[contact], version=version), contact

@@ -1,4 +1,4 @@
-"""Pages of the mail app: the outbox, for administrators."""
+"""Pages of the mail app: the outbox (administrators), and logged email."""
 
 from rapport.mail import views
 

@@ -11,3 +11,5 @@ class TemplatingConfig(AppConfig):
         from rapport.core.registry import register_record_type
 
         register_record_type("template", _("Templates"))
+        # No menu entry of its own: the Campaigns area shows Templates as one of its tabs
+        # (templating/_marketing_tabs.html). Not linkable: activities and notes are not about templates.

@@ -89,12 +89,6 @@ def test_my_current_tasks_lists_overdue_ones_first_and_marks_them(personas):
     assert tasks.index("Overdue") < tasks.index("Send the contract")
 
 
-def test_my_home_explains_pending_email_and_links_to_settings(personas):
-    panel = section(text(client_for(personas.owner).get("/home/")), "pending-email-heading")
-    assert "Pending email" in panel and "No mail is connected yet" in panel
-    assert 'href="/settings/"' in panel
-
-
 def test_a_reminder_shows_once_its_time_has_come(personas):
     soon = timezone.now().replace(microsecond=0) + dt.timedelta(minutes=20)
     event(personas.owner, "Call with Nordwind", soon, reminder_minutes=30)

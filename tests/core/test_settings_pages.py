@@ -76,6 +76,20 @@ def test_profile_change_is_saved_and_times_follow_the_new_time_zone(personas):
     assert 'datetime="2024-01-01T21:00:00+09:00"' in page
 
 
+def test_the_signature_set_on_the_profile_is_what_templates_insert(personas):
+    from rapport.templating.merge import merge_values, render
+
+    user = personas.owner
+    response = client_for(user).post("/settings/profile/", {
+        "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "time_zone": "UTC",
+        "signature": "Ada Lovelace\nAnalytical Engines Ltd",
+    })
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert render("Regards,\n{{ user.signature }}", merge_values(user=user)) == (
+        "Regards,\nAda Lovelace\nAnalytical Engines Ltd")
+
+
 def test_profile_bad_input_names_each_field_and_stores_nothing(personas):
     user = personas.owner
     client = client_for(user)

@@ -74,6 +74,9 @@ PUBLIC: dict[str, str] = {
     "GET /api/v1/": "django-ninja's root view: 404 for everyone, it only names the docs URL",
     "calendar_feed": "the calendar feed: calendar apps cannot sign in, the secret in its address is the "
                      "credential; a wrong or revoked address is a bare 404 for everyone",
+    "campaign_unsubscribe": "the unsubscribe link of a campaign message (RFC 8058 one-click too): recipients have "
+                            "no account, the random token in the address is the credential; the page says "
+                            "nothing about the person, an unknown token is a 404 page",
 }
 
 
