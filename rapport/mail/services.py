@@ -68,8 +68,16 @@ def queue_email(
         subject=" ".join(subject.split())[:300], body=body, html_body=html_body, headers=headers or {},
         message_id=make_msgid(domain=_message_domain()), next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(_wake_worker)
+    _wake_worker_on_commit()
     return message
+
+
+def _wake_worker_on_commit() -> None:
+    """Once per transaction: a campaign slice queues a thousand messages, and one delivery job sends them all."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(func is _wake_worker for _ids, func, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(_wake_worker)
 
 
 def _wake_worker() -> None:

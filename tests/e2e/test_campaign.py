@@ -64,6 +64,7 @@ def test_a_marketer_sends_a_campaign_to_a_list(page: Page, live_server, settings
     expect(page.get_by_role("heading", level=1, name="Campaigns")).to_be_visible()
     page.get_by_role("link", name="Distribution lists").click()
     page.get_by_role("link", name="New list").click()
+    _shot(page, "list-form")
     page.get_by_role("textbox", name="Name", exact=True).fill("Nordwind spring")
     page.get_by_role("textbox", name="Category").fill("Newsletter")
     page.get_by_role("button", name="Save").click()
@@ -113,6 +114,7 @@ def test_a_marketer_sends_a_campaign_to_a_list(page: Page, live_server, settings
         recipients.get_by_role("link", name=re.compile(r"Sent\s+2")).click()
         expect(page.locator("#results").get_by_role("row")).to_have_count(3)  # the header and two
         assert len(server.messages) == 2
+        link = re.search(r"https?://\S+/unsubscribe/[a-z2-7]+/", server.messages[0].text).group(0)
     _fits_phone(page)
     _shot(page, "campaign-sending")
 
@@ -126,3 +128,16 @@ def test_a_marketer_sends_a_campaign_to_a_list(page: Page, live_server, settings
         .to_be_visible()
     _fits_phone(page)
     _shot(page, "account-panel")
+
+    page.goto(f"{base}/distribution-lists/")
+    expect(page.get_by_role("link", name="Nordwind spring")).to_be_visible()
+    _shot(page, "lists")
+
+    # The unsubscribe link of a message, in a browser that is not signed in.
+    page.context.clear_cookies()
+    page.goto(live_server.url + link.split("8000", 1)[1])
+    expect(page.get_by_role("heading", level=1, name="Unsubscribe")).to_be_visible()
+    _shot(page, "unsubscribe")
+    page.get_by_role("button", name="Unsubscribe").click()
+    expect(page.get_by_role("heading", level=1, name="You are unsubscribed")).to_be_visible()
+    expect(page.get_by_text("Nordwind")).to_have_count(0)

@@ -189,3 +189,19 @@ def test_a_message_being_sent_right_now_cannot_be_retried(personas):
         services.outbox_retry(actor=personas.admin, message=message)
     message.refresh_from_db()
     assert message.status == OutboxStatus.SENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_that_queues_many_messages_wakes_the_worker_once(monkeypatch):
+    from django.db import transaction
+
+    from rapport.mail import services as mail_services
+
+    woken = []
+    monkeypatch.setattr(mail_services, "_wake_worker", lambda: woken.append(1))
+    with transaction.atomic():
+        for number in range(5):
+            mail_services.queue_email(to=[f"person{number}@example.com"], subject="Hello", body="Text")
+    assert woken == [1]
+    mail_services.queue_email(to=["alone@example.com"], subject="Hello", body="Text")  # autocommit: at once
+    assert woken == [1, 1]
