@@ -85,6 +85,10 @@ LOOKUP_ROWS = 8
 FILE_TYPES = ("contact", "account", "opportunity", "support_item")
 
 
+# Dates a filter may name: a day's end and a time zone's offset stay representable on either side.
+MOMENT_RANGE = (dt.datetime(1900, 1, 1, tzinfo=dt.UTC), dt.datetime(9000, 1, 1, tzinfo=dt.UTC))
+
+
 def _day_start(value: dt.date) -> dt.datetime:
     return dt.datetime.combine(value, dt.time(0), tzinfo=timezone.get_current_timezone())
 
@@ -96,12 +100,16 @@ def _moment(params: Any, name: str) -> dt.datetime | None:
         return None
     try:
         if len(raw) == 10:
-            return _day_start(dt.date.fromisoformat(raw))
-        moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+            moment = _day_start(dt.date.fromisoformat(raw))
+        else:
+            moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+        if not MOMENT_RANGE[0] <= moment.astimezone(dt.UTC) <= MOMENT_RANGE[1]:
+            raise ValueError(name)
+    except (ValueError, OverflowError):
         raise ValidationError({name: [_("Enter a date (YYYY-MM-DD) or a time with offset "
-                                        "(2026-05-01T09:00:00+02:00).")]}) from None
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+                                        "(2026-05-01T09:00:00+02:00) between the years 1900 and 9000.")]}) from None
+    return moment
 
 
 def filter_emails(qs: QuerySet[EmailMessage], params: Any, *, user: Any) -> QuerySet[EmailMessage]:
@@ -150,7 +158,8 @@ def email_list(*, user: Any, params: Any) -> QuerySet[EmailMessage]:
 
 def email_api_list(*, user: Any, params: Any) -> QuerySet[EmailMessage]:
     """email_list with what the API shows of each message: its attachments and where it is filed."""
-    qs = EmailMessage.objects.visible_to(user).select_related("owner").prefetch_related("attachments", _filing())
+    qs = (EmailMessage.objects.visible_to(user).select_related("owner").prefetch_related("attachments", _filing())
+          .defer("text_body", "html_body", "references", "parse_warnings"))
     return filter_emails(qs, params, user=user)
 
 

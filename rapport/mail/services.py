@@ -34,7 +34,9 @@ from rapport.core.access import access_for, require
 from rapport.core.errors import Conflict, StaleVersion
 from rapport.core.models import Action
 from rapport.core.records import record_update
+from rapport.directory.models import Account
 from rapport.mail.models import EmailMessage, EmailStatus, OutboxMessage, OutboxStatus, PendingReason
+from rapport.mail.selectors import FILE_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -209,20 +211,16 @@ def _email_activity_data(email: EmailMessage) -> dict[str, Any]:
     }
 
 
-def _with_accounts(records: Sequence[Any]) -> list[Any]:
-    """The records, and the account of each contact among them (a message to a person concerns their company)."""
+def _with_accounts(actor: Any, records: Sequence[Any]) -> list[Any]:
+    """The records, and the account of each contact among them that the actor may see (a message to a
+    person concerns their company): one query, whatever the number of contacts."""
     regarding = list(records)
-    seen = {(record.record_type, record.pk) for record in regarding}
-    for record in records:
-        account = getattr(record, "account", None) if record.record_type == "contact" else None
-        if account is not None and account.deleted_at is None and ("account", account.pk) not in seen:
-            seen.add(("account", account.pk))
-            regarding.append(account)
+    have = {record.pk for record in regarding if record.record_type == "account"}
+    wanted = {record.account_id for record in regarding
+              if record.record_type == "contact" and record.account_id and record.account_id not in have}
+    if wanted:
+        regarding += list(Account.objects.visible_to(actor).filter(pk__in=wanted).order_by("name_key", "id"))
     return regarding
-
-
-# The record types a message is filed to (rapport.mail.selectors.FILE_TYPES offers the same).
-FILE_TYPES = ("contact", "account", "opportunity", "support_item")
 
 
 def _filing_records(records: Sequence[Any]) -> list[Any]:
@@ -255,7 +253,7 @@ def email_file(*, actor: Any, email: EmailMessage, records: Sequence[Any], versi
     records = _filing_records(records)
     require(actor, EmailMessage.record_type, Action.UPDATE, owner_id=email.owner_id)
     current = _current(email, version)
-    regarding = _with_accounts(records)
+    regarding = _with_accounts(actor, records)
     activity = email.activity if email.activity_id is not None else None
     if activity is not None:
         activity.refresh_from_db()

@@ -241,3 +241,17 @@ def test_me_has_my_logging_address(personas, api, settings):
     body = api.get("me").json()
     assert body["logging_address"] == logging_address(personas.owner)
     assert body["logging_address"].endswith("@crm.example.org")
+
+
+@pytest.mark.parametrize("query", ["until=9999-12-31", "since=0001-01-01", "since=9999-12-31T23:59:59+00:00"])
+def test_dates_out_of_range_are_a_400_naming_the_filter(personas, query):
+    from tests.conftest import client_for
+
+    user = personas.owner
+    user.time_zone = "Pacific/Auckland"
+    user.save(update_fields=["time_zone"])
+    client = client_for(user)
+    response = client.get(f"/api/v1/emails?{query}")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {query.split("=")[0]}
+    assert client.get(f"/emails/?view=all&{query}").status_code == 400
