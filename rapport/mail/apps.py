@@ -13,10 +13,10 @@ class MailConfig(AppConfig):
 
         # Retries and messages whose wake-up was lost (a worker restart) go out within a minute.
         register_periodic("deliver_mail", deliver_mail, every_seconds=60)
-        # Mail in the RAPPORT_IMAP_URL mailbox is logged within a minute (the job does nothing without one).
-        from rapport.mail.tasks import poll_mailbox
+        # Mail in the RAPPORT_IMAP_URL mailbox is logged within a minute (no job at all without one).
+        from rapport.mail.tasks import register_polling
 
-        register_periodic("poll_mailbox", poll_mailbox, every_seconds=60)
+        register_polling()
 
         from rapport.core.registry import register_record_type
 

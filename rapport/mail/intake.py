@@ -6,11 +6,14 @@ move bytes. In order:
 
 1. The message is parsed (rapport.mail.parsing: never fails, problems become warnings).
 2. Campaigns see it first (`campaign_feedback`): a reply marks a campaign recipient replied and is
-   logged as usual; a bounce of a campaign message is consumed there and not logged.
-3. Routing: each envelope recipient that is a user's logging address gives a copy owned by that
-   user; the support address opens or adds to a support item and gives a copy owned by the item's
-   owner, filed to the item. A polled message with neither belongs to the user whose address sent
-   it (their own sent mail), else to the first active administrator: it is never lost.
+   logged as usual; a bounce of a campaign message is consumed there and not logged. Only a real
+   delivery report is a bounce (see `delivery_report`): a delivery-status report or a mail daemon's
+   failure notice, with a null or mail-daemon envelope sender, never mail to the support address.
+3. Routing: each envelope recipient that is the logging address of a user who may change logged
+   email gives a copy owned by that user; the support address opens or adds to a support item
+   (once per message) and gives a copy owned by the item's owner, filed to the item. A polled
+   message with neither belongs to the user whose address sent it (their own sent mail), else to
+   the first active administrator: it is never lost.
 4. Storing, once per owner: the raw source as a file, what was parsed, the attachments as files.
    The same message again (same Message-ID, or the same bytes when it has none) is not stored twice.
 5. Linking: the message's addresses (From, To, Cc; less the owner's own, the logging and support
@@ -26,6 +29,7 @@ transaction fails are deleted again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -36,12 +40,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from rapport.core.access import can
 from rapport.core.history import display_value, history_record
-from rapport.core.models import HistoryEntry, User, Visibility
+from rapport.core.models import Action, HistoryEntry, User, Visibility
 from rapport.core.registry import record_event
 from rapport.mail.models import (
     EmailAttachment,
@@ -51,18 +56,20 @@ from rapport.mail.models import (
     EmailStatus,
     PendingReason,
 )
-from rapport.mail.parsing import ParsedMessage, clean_address, fold_id, parse_message
+from rapport.mail.parsing import Bounce, ParsedMessage, clean_address, fold_id, is_daemon, parse_message
 from rapport.mail.selectors import LOGGING_PREFIX, user_for_logging_address
 
 logger = logging.getLogger(__name__)
 
 # Logged email is shared with the owner's team (and their managers), as a CRM's record of what was
-# said to a customer should be; the owner can narrow it on the message's page.
+# said to a customer should be.
 LOGGED_VISIBILITY = Visibility.TEAM
 # At most this many matching contacts (or accounts) are considered; more means "several" anyway.
 MATCH_LIMIT = 50
 # The first this many addresses of a message are looked up (a message to a crowd matches "several" anyway).
 MATCH_ADDRESSES = 200
+# At most this many ids of In-Reply-To and References are looked up for a thread.
+THREAD_PARENTS = 50
 
 
 @dataclass
@@ -124,12 +131,15 @@ def _cleanup_on_failure(files: _Files) -> Iterator[None]:
         raise
 
 
-def log_message(raw: bytes, *, recipients: Sequence[str], source: str) -> IntakeResult:
+def log_message(raw: bytes, *, recipients: Sequence[str], source: str, envelope_sender: str = "") -> IntakeResult:
     """Store and link one received message (see the module's docstring); idempotent per owner.
 
     `recipients` are the envelope recipients (RCPT TO) for SMTP; for a polled mailbox the
-    addresses the message was delivered or addressed to. Raises only for a failure to store
-    (a database error), after which nothing of the message is left behind.
+    addresses the message was delivered or addressed to. `envelope_sender` is the envelope's MAIL
+    FROM ("" or "<>" for the null sender delivery reports come from; a polled message's Return-Path):
+    it decides, with the message itself, whether a message may be taken for a bounce. Raises only
+    for a failure to store (a database error), after which nothing of the message is left behind,
+    or a ValidationError for a setup problem (no user can own support items).
     """
     if source not in EmailSource.values:
         raise ValueError(f"Unknown mail source {source!r}")
@@ -141,19 +151,18 @@ def log_message(raw: bytes, *, recipients: Sequence[str], source: str) -> Intake
         return IntakeResult(refused="No recipient is a logging address or the support address, "
                                     "and no user can own the message.")
     try:
-        return _log(raw, parsed, route, source)
+        return _log(raw, parsed, route, source, envelope_sender)
     except IntegrityError:
         # Someone stored the same message for the same owner at the same moment (two pollers, a
         # sender's retry): everything of this attempt was rolled back; the second try finds theirs.
-        return _log(raw, parsed, route, source)
+        return _log(raw, parsed, route, source, envelope_sender)
 
 
-def _log(raw: bytes, parsed: ParsedMessage, route: _Route, source: str) -> IntakeResult:
+def _log(raw: bytes, parsed: ParsedMessage, route: _Route, source: str, envelope_sender: str) -> IntakeResult:
     files = _Files()
     result = IntakeResult()
     with _cleanup_on_failure(files), transaction.atomic():
-        if _campaign_bounce(parsed):
-            logger.info("Message %s is a bounce of a campaign message; not logged", parsed.message_id)
+        if _campaign_feedback(parsed, route, envelope_sender):
             return IntakeResult(bounce=True)
         if route.support:
             _log_support(raw, parsed, route, files, result)
@@ -166,6 +175,12 @@ def _log(raw: bytes, parsed: ParsedMessage, route: _Route, source: str) -> Intak
 
 
 # --- Routing ---------------------------------------------------------------------------------------
+
+
+def may_log(user: User) -> bool:
+    """Whether mail can be logged for a user: one whose role may change logged email (a read-only user's
+    logging address takes no mail; they could neither file nor discard it)."""
+    return bool(user.is_active and can(user, EmailMessage.record_type, Action.UPDATE))
 
 
 def _route(parsed: ParsedMessage, recipients: Sequence[str], source: str) -> _Route:
@@ -184,12 +199,16 @@ def _route(parsed: ParsedMessage, recipients: Sequence[str], source: str) -> _Ro
         if user is None:
             continue
         route.own_addresses.add(address)
-        if user.pk not in seen:
-            seen.add(user.pk)
-            route.owners.append(user)
+        if user.pk in seen:
+            continue
+        seen.add(user.pk)
+        if not may_log(user):
+            logger.info("Not logging a message for %s: their role may not change logged email", user)
+            continue
+        route.owners.append(user)
     if source == EmailSource.IMAP and not route.owners and not route.support:
         sender = _user_with_address(parsed.from_address)
-        owner = sender or _first_admin()
+        owner = sender if sender is not None and may_log(sender) else _first_admin()
         if owner is not None:
             route.owners.append(owner)
     return route
@@ -216,17 +235,43 @@ def _is_own_address(address: str, route: _Route) -> bool:
 # --- Campaigns ---------------------------------------------------------------------------------------
 
 
-def _campaign_bounce(parsed: ParsedMessage) -> bool:
-    """Let campaigns see the message first; True when it is a bounce of a campaign message."""
+def null_or_daemon_sender(envelope_sender: str) -> bool:
+    """Whether an envelope sender is one a bounce comes from: the null sender (<>) or a mail daemon."""
+    sender = envelope_sender.strip().strip("<>").strip()
+    return not sender or is_daemon(sender)
+
+
+def delivery_report(parsed: ParsedMessage, envelope_sender: str, *, support: bool = False) -> Bounce | None:
+    """The bounce a message is, if it is a real delivery report: a delivery-status report or a mail
+    daemon's failure notice (parsing decides that from the message), sent from the null or a mail
+    daemon's envelope sender, and not to the support address (a customer's mail there is never
+    consumed, whatever it looks like). Anything else is mail, logged as such."""
+    bounce = parsed.bounce
+    if bounce is None or support or not null_or_daemon_sender(envelope_sender):
+        return None
+    return bounce
+
+
+def _campaign_feedback(parsed: ParsedMessage, route: _Route, envelope_sender: str) -> bool:
+    """Let campaigns see the message first; True when it is a bounce of a campaign message (consumed).
+    Only a delivery-status report may name the failed address alone; a daemon's notice must name the
+    id of the campaign message that failed."""
     from rapport.campaigns.services import campaign_feedback
 
-    replied_to = list(dict.fromkeys([*parsed.in_reply_to, *parsed.references]))
-    bounce = parsed.bounce
-    return bool(campaign_feedback(
+    replied_to = list(dict.fromkeys([*parsed.in_reply_to, *parsed.references]))[:THREAD_PARENTS]
+    bounce = delivery_report(parsed, envelope_sender, support=route.support)
+    consumed = bool(campaign_feedback(
         in_reply_to=replied_to,
         bounced_message_ids=bounce.message_ids if bounce else [],
-        bounced_addresses=bounce.addresses if bounce else [],
+        bounced_addresses=bounce.addresses if bounce and bounce.report else [],
     ))
+    if consumed and bounce is not None:
+        logger.info("Consumed message %s as a bounce of campaign mail (From %s, envelope sender <%s>, %s): "
+                    "failed message ids %s, addresses %s; not logged", parsed.message_id or parsed.dedupe_key,
+                    parsed.from_address or "-", envelope_sender.strip().strip("<>"),
+                    "delivery-status report" if bounce.report else "mail daemon's notice",
+                    ", ".join(bounce.message_ids) or "-", ", ".join(bounce.addresses) or "-")
+    return consumed
 
 
 # --- Storing -----------------------------------------------------------------------------------------
@@ -236,7 +281,7 @@ def _thread_key(owner_id: int, parsed: ParsedMessage) -> str:
     """The conversation's root: the thread of the message this one answers, if the owner has it;
     else the first id of References (the root by RFC 5322), else the one it replies to, else itself."""
     parents = [fold_id(value) for value in [*parsed.in_reply_to, *reversed(parsed.references)]]
-    parents = list(dict.fromkeys(value for value in parents if value))
+    parents = list(dict.fromkeys(value for value in parents if value))[:THREAD_PARENTS]
     if parents:
         known = dict(EmailMessage.objects.filter(owner_id=owner_id, dedupe_key__in=parents)
                      .exclude(thread_key="").values_list("dedupe_key", "thread_key"))
@@ -307,32 +352,83 @@ def _log_for(owner: User, raw: bytes, parsed: ParsedMessage, route: _Route, sour
     result.created.append(result.emails[-1])
 
 
+class _Repeat(Exception):
+    """Support had the message already after all (stored meanwhile): undo the item opened for it."""
+
+
+def _serialise(key: str) -> None:
+    """Make a second delivery of the same message wait until this one's transaction ends, so it finds
+    what this one stored. PostgreSQL: an advisory lock on the message's key, released at commit. SQLite
+    needs none: Rapport's transactions there begin IMMEDIATE, so writers take turns anyway."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"rapport.mail.intake:{key}".encode()).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)])
+
+
+def _on_support_item(parsed: ParsedMessage) -> EmailMessage | None:
+    """A copy of the message that support has had already: received through the support address, or
+    filed to a support item (a support user who logged it through their own logging address first)."""
+    return (EmailMessage.objects.filter(message_id=parsed.message_id, dedupe_key=parsed.dedupe_key)
+            .filter(Q(source=EmailSource.SUPPORT) | Q(activity__links__record_type="support_item"))
+            .order_by("id").first())
+
+
 def _log_support(raw: bytes, parsed: ParsedMessage, route: _Route, files: _Files, result: IntakeResult) -> None:
-    """Open or add to a support item, and keep the message on it (owned by the item's owner)."""
+    """Open or add to a support item, and keep the message on it (owned by the item's owner). The same
+    message again, by any way, never opens a second item nor adds a second note."""
     from rapport.directory.models import Contact
     from rapport.support.services import support_item_from_email
 
-    known = EmailMessage.objects.filter(source=EmailSource.SUPPORT, message_id=parsed.message_id,
-                                        dedupe_key=parsed.dedupe_key).order_by("id").first()
-    if known is not None:  # the same message to the support address again: no second item
+    _serialise(parsed.dedupe_key)
+    known = _on_support_item(parsed)
+    if known is not None:  # the same message to the support address again
         result.emails.append(known)
         return
-    with transaction.atomic():
-        item = support_item_from_email(sender=parsed.from_address, subject=parsed.subject,
-                                       body=parsed.text_body, sender_name=parsed.from_name)
-        owner = item.owner
-        email = _store(owner, raw, parsed, source=EmailSource.SUPPORT, visibility=item.visibility, files=files)
-    result.support_item = item
-    if email is None:  # the item's owner had logged this very message already
-        existing = _existing(owner.pk, parsed)
-        if existing is not None:
-            result.emails.append(existing)
+    try:
+        with transaction.atomic():
+            item = support_item_from_email(sender=parsed.from_address, subject=parsed.subject,
+                                           body=parsed.text_body, sender_name=parsed.from_name)
+            owner = item.owner
+            # The item's owner may hold the message already (Bcc'd to their own logging address): that
+            # copy is filed to the item, not a second one stored.
+            held = _existing(owner.pk, parsed)
+            email = None
+            if held is None:
+                email = _store(owner, raw, parsed, source=EmailSource.SUPPORT, visibility=item.visibility,
+                               files=files)
+                if email is None:  # stored since the check
+                    held = _existing(owner.pk, parsed)
+            if held is not None and _on_support_item(parsed) is not None:
+                raise _Repeat  # support has it already: the item just opened is undone
+    except _Repeat:
+        known = _on_support_item(parsed)
+        if known is not None:
+            result.emails.append(known)
         return
+    result.support_item = item
     records: list[Any] = [item]
     if item.contact_id is not None:
         records += list(Contact.objects.visible_to(owner).filter(pk=item.contact_id))
+    if email is None:  # the owner's own copy: filed to the item as well, counted as stored already
+        if held is not None:
+            result.emails.append(_file(owner, held, [*_filed_records(owner, held), *records], ""))
+        return
     result.emails.append(_file(owner, email, records, ""))
     result.created.append(result.emails[-1])
+
+
+def _filed_records(owner: User, email: EmailMessage) -> list[Any]:
+    """The records a message is filed to (filing it again replaces them, so they are named again)."""
+    from rapport.activities.models import ActivityLink
+    from rapport.activities.selectors import records_linked
+
+    if email.activity_id is None:
+        return []
+    links = list(ActivityLink.objects.filter(activity_id=email.activity_id, activity__deleted_at__isnull=True)
+                 .values_list("record_type", "record_id"))
+    return records_linked(user=owner, links=links)
 
 
 # --- Linking -----------------------------------------------------------------------------------------
@@ -376,7 +472,7 @@ def match_records(owner: User, addresses: Sequence[str]) -> tuple[list[Any], str
 
 
 def _file(owner: User, email: EmailMessage, records: list[Any], reason: str) -> EmailMessage:
-    """File the new message to its records, or leave it pending with the reason."""
+    """File the message to its records, or leave it pending with the reason."""
     if records:
         from rapport.mail.services import email_file
 
@@ -384,12 +480,17 @@ def _file(owner: User, email: EmailMessage, records: list[Any], reason: str) -> 
             with transaction.atomic():
                 return email_file(actor=owner, email=email, records=records)
         except (PermissionDenied, ValidationError) as exc:
-            # The owner may not file mail (a read-only user): it waits for someone who may.
+            # The owner may not file it (their rights changed, a record may not be filed to): it waits
+            # for someone who may, matching records but not filed.
             logger.warning("Could not file message %s for %s: %s", email.pk, owner, exc)
             note = f"Not filed automatically: {'; '.join(_messages(exc))}"
-            EmailMessage.objects.filter(pk=email.pk).update(parse_warnings=[*email.parse_warnings, note])
-            email.parse_warnings = [*email.parse_warnings, note]
-            email.refresh_from_db(fields=["status", "pending_reason", "activity", "version"])
+            email.refresh_from_db(fields=["status", "pending_reason", "activity", "version", "parse_warnings"])
+            changes: dict[str, Any] = {"parse_warnings": [*email.parse_warnings, note]}
+            if email.status == EmailStatus.PENDING and not email.pending_reason:
+                changes["pending_reason"] = reason or PendingReason.SEVERAL
+            EmailMessage.objects.filter(pk=email.pk).update(**changes)
+            for name, value in changes.items():
+                setattr(email, name, value)
             return email
     if reason:
         EmailMessage.objects.filter(pk=email.pk).update(pending_reason=reason)

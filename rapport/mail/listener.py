@@ -1,11 +1,12 @@
 """The SMTP listener users BCC or forward mail to (`rapport mail-listen`, started by `make run`).
 
-An aiosmtpd server: it accepts a recipient only when it is a user's logging address or the support
-address (550 otherwise, before any data is sent), refuses a message larger than
-RAPPORT_MAIL_MAX_BYTES (552), and hands each message to `rapport.mail.intake.log_message` in a worker
-thread (the database is not used from the event loop). A message that cannot be stored is answered
-451 (try again later: the sender's server keeps it and retries) or 554 (refused for good); the
-listener itself keeps running whatever one message does.
+An aiosmtpd server: it accepts a recipient only when it is the logging address of a user who may
+change logged email, or the support address (550 otherwise, before any data is sent), refuses a
+message larger than RAPPORT_MAIL_MAX_BYTES (552), and hands each message with its envelope (MAIL FROM,
+RCPT TO) to `rapport.mail.intake.log_message` in a worker thread (the database is not used from the
+event loop). A message that cannot be stored now — the database is down, or Rapport is not set up to
+take it (no user can own support items) — is answered 451 (try again later: the sender's server keeps
+it and retries); one refused for good, 554. The listener itself keeps running whatever one message does.
 
 It speaks plain SMTP without authentication or TLS: run it on 127.0.0.1 (the default) or a private
 network behind the company's mail server, which relays the logging domain to it (docs/mail.md).
@@ -43,23 +44,28 @@ def in_fresh_connection(function: Callable[[], T]) -> T:
         close_old_connections()
 
 
-def known_recipient(address: str) -> bool:
-    """Whether the listener accepts mail for an address: a user's logging address or the support address."""
+def recipient_refusal(address: str) -> str:
+    """Why the listener refuses mail for an address (an SMTP reply), or "" when it takes it: the support
+    address, or the logging address of an active user whose role may change logged email."""
+    from rapport.mail.intake import may_log
     from rapport.mail.parsing import clean_address
     from rapport.mail.selectors import user_for_logging_address
 
     cleaned = clean_address(address)
-    if not cleaned:
-        return False
-    if cleaned == clean_address(settings.RAPPORT_SUPPORT_ADDRESS):
-        return True
-    return user_for_logging_address(cleaned) is not None
+    if cleaned and cleaned == clean_address(settings.RAPPORT_SUPPORT_ADDRESS):
+        return ""
+    user = user_for_logging_address(cleaned) if cleaned else None
+    if user is None:
+        return "550 5.1.1 No such logging address here"
+    if not may_log(user):
+        return "550 5.7.1 This user may not log email in Rapport (their role cannot change logged email)"
+    return ""
 
 
-def _receive(raw: bytes, recipients: list[str]) -> Any:
+def _receive(raw: bytes, recipients: list[str], mail_from: str) -> Any:
     from rapport.mail.intake import log_message
 
-    return log_message(raw, recipients=recipients, source=EmailSource.SMTP)
+    return log_message(raw, recipients=recipients, source=EmailSource.SMTP, envelope_sender=mail_from)
 
 
 class IntakeHandler:
@@ -84,13 +90,13 @@ class IntakeHandler:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
         try:
-            known = await self._run(lambda: known_recipient(address))
+            refusal = await self._run(lambda: recipient_refusal(address))
         except Exception:
             logger.exception("Could not check the recipient %r", address)
             return "451 4.3.0 Temporary failure; try again later"
-        if not known:
-            logger.info("Refused mail for %r: not a logging or support address", address)
-            return "550 5.1.1 No such logging address here"
+        if refusal:
+            logger.info("Refused mail for %r: %s", address, refusal)
+            return refusal
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
@@ -102,11 +108,15 @@ class IntakeHandler:
             logger.info("Refused a message of %d bytes (the limit is %d)", len(raw), self.max_bytes)
             return f"552 5.3.4 Message too large (at most {self.max_bytes} bytes)"
         recipients = list(envelope.rcpt_tos)
+        mail_from = envelope.mail_from or ""
         try:
-            result = await self._run(lambda: _receive(raw, recipients))
+            result = await self._run(lambda: _receive(raw, recipients, mail_from))
         except ValidationError as exc:
-            logger.warning("Refused a message for %s: %s", recipients, "; ".join(exc.messages))
-            return "554 5.6.0 The message could not be logged: " + " ".join(" ".join(exc.messages).split())[:200]
+            # Rapport is not set up to take it (no user can own support items): the sender's server
+            # keeps the message and retries while an administrator fixes the setting.
+            logger.error("Could not log a message for %s: %s; the sender will retry", recipients,
+                         "; ".join(exc.messages))
+            return "451 4.3.5 Mail system not set up to take this message now; try again later"
         except Exception:
             logger.exception("Could not log a message for %s; the sender will retry", recipients)
             return "451 4.3.0 Temporary failure; try again later"

@@ -2,7 +2,13 @@
 
 Pure functions, no database: `parse_message(raw)` never raises. Whatever is wrong with a message
 (malformed MIME, an unknown charset, a bad date, no From) becomes a note in `warnings` and the
-best reading that can be made of it; the raw source is kept beside it, so nothing is lost.
+best reading that can be made of it; the raw source is kept beside it, so nothing is lost. Should
+reading fail in a way nobody foresaw, the message is still returned, recognised by its bytes.
+
+Nothing a sender writes decides how long reading takes or how much reaches the database: header
+values are cut before they are decoded (MAX_HEADER_CHARS; address lists MAX_ADDRESS_HEADER_CHARS and
+MAX_ADDRESSES), In-Reply-To and References keep their first id and the last MAX_REFERENCES_TAIL, and
+a delivery report names at most MAX_BOUNCE_IDS messages and MAX_BOUNCE_ADDRESSES addresses.
 
 Every header value comes out as one line of text (RFC 2047 words decoded, control characters and
 line breaks turned into spaces), so nothing read from a message can add a header anywhere else.
@@ -23,21 +29,38 @@ import email.policy
 import email.utils
 import hashlib
 import io
+import logging
 import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import nh3
+
+logger = logging.getLogger(__name__)
 
 # Longest bodies kept in the database (characters); the raw source always has all of it.
 MAX_TEXT_CHARS = 500_000
 MAX_HTML_CHARS = 1_000_000
 MAX_FILENAME = 255
 MAX_ATTACHMENTS = 100
+# Header values are cut before they are decoded (decoding many encoded words takes time that grows with
+# the square of their number): a subject is kept to 300 characters anyway.
+MAX_HEADER_CHARS = 16_384
+MAX_ADDRESS_HEADER_CHARS = 65_536
+MAX_ADDRESSES = 500  # per header (To, Cc, ...): a message to a crowd matches "several" records anyway
+# References keep the root and the latest ones (the parent is last), so a lookup never names thousands of ids.
+MAX_REFERENCES_TAIL = 20
+MAX_BOUNCE_IDS = 20
+MAX_BOUNCE_ADDRESSES = 50
+# Dates Rapport believes: none before 1970 and none more than two days ahead (a clock off by a time zone).
+FUTURE_SLACK = timedelta(days=2)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+# Charsets that are codecs of Python but not ways of writing text in mail.
+_NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7"})
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _SPACES = re.compile(r"\s+")
@@ -70,10 +93,13 @@ class ParsedAttachment:
 
 @dataclass
 class Bounce:
-    """What a delivery-status report names: the ids of the messages that failed and their recipients."""
+    """What a delivery report names: the ids of the messages that failed and their recipients."""
 
     message_ids: list[str] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)
+    # A delivery-status report (RFC 3464), not only a mail daemon's notice: only a report's failed
+    # addresses are trusted on their own (without the id of a message that failed).
+    report: bool = False
 
 
 @dataclass
@@ -115,15 +141,19 @@ def one_line(value: str) -> str:
 
 
 def _charset_codec(charset: str | None, warnings: list[str], where: str) -> str:
-    """A codec for a declared charset; Latin-1 (which reads any byte) when it is unknown."""
+    """A codec for a declared charset; Latin-1 (which reads any byte) when it is unknown or names a codec
+    that is not a text encoding (base64, zlib, rot13... would decode to bytes or not at all)."""
     name = (charset or "").strip().strip('"').lower()
     if not name or name in ("unknown-8bit", "x-unknown"):
         return "utf-8"
     try:
-        return codecs.lookup(name).name
-    except LookupError:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
         _warn(warnings, f"{where}: unknown charset “{one_line(name)[:40]}”; read as Latin-1.")
         return "latin-1"
+    return info.name
 
 
 def _bytes_to_text(data: bytes, codec: str) -> str:
@@ -132,7 +162,10 @@ def _bytes_to_text(data: bytes, codec: str) -> str:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             return data.decode("latin-1")  # undeclared 8-bit text: most often Windows/Latin-1
-    return data.decode(codec, errors="replace")
+    try:
+        return data.decode(codec, errors="replace")
+    except Exception:  # a codec that refuses "replace" or fails on its own: Latin-1 reads any byte
+        return data.decode("latin-1")
 
 
 def _unescape_raw(value: object) -> str:
@@ -155,10 +188,17 @@ def _unescape_raw(value: object) -> str:
         return value
     except UnicodeEncodeError:
         data = value.encode("ascii", "surrogateescape")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return data.decode("latin-1")
+        return _utf8_or_latin1(data)
+
+
+def _utf8_or_latin1(data: bytes) -> str:
+    """UTF-8 (RFC 6532), else Latin-1; a character cut at the very end (a clipped value) is dropped."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            return data[: exc.start].decode("utf-8", errors="replace")
+        return data.decode("latin-1")
 
 
 def decode_header_value(value: object, warnings: list[str] | None = None, *, name: str = "Header") -> str:
@@ -182,12 +222,42 @@ def decode_header_value(value: object, warnings: list[str] | None = None, *, nam
     return one_line("".join(parts))
 
 
-def _header(message: email.message.Message, name: str, warnings: list[str]) -> str:
+def header_values(message: email.message.Message, name: str) -> list[str]:
+    """The values of a header as written (8-bit bytes as surrogates), without building Header objects."""
+    wanted = name.lower()
     try:
-        values = message.get_all(name) or []
+        return [value if isinstance(value, str) else str(value)
+                for key, value in message.raw_items() if key.lower() == wanted]
     except Exception:
-        return ""
-    return decode_header_value(values[0], warnings, name=name) if values else ""
+        return []
+
+
+def clip(value: str, limit: int, *, tail: int = 0) -> str:
+    """A raw header value cut to `limit` characters before it is decoded; with `tail`, its end is kept too
+    (References: the root first, the parent last)."""
+    if len(value) <= limit:
+        return value
+    if tail:
+        return f"{value[: limit - tail]} {value[-tail:]}"
+    return value[:limit]
+
+
+def _header(message: email.message.Message, name: str, warnings: list[str]) -> str:
+    values = header_values(message, name)
+    return decode_header_value(clip(values[0], MAX_HEADER_CHARS), warnings, name=name) if values else ""
+
+
+def _id_header(message: email.message.Message, name: str, warnings: list[str]) -> list[str]:
+    """The ids of In-Reply-To or References: the first and the last MAX_REFERENCES_TAIL."""
+    values = header_values(message, name)
+    if not values:
+        return []
+    text = decode_header_value(clip(values[0], MAX_HEADER_CHARS, tail=MAX_HEADER_CHARS * 3 // 4), warnings,
+                               name=name)
+    ids = message_ids(text)
+    if len(ids) > MAX_REFERENCES_TAIL + 1:
+        ids = [ids[0], *ids[-MAX_REFERENCES_TAIL:]]
+    return ids
 
 
 def clean_address(address: str) -> str:
@@ -200,8 +270,23 @@ def clean_address(address: str) -> str:
 
 def address_list(values: Iterable[object], warnings: list[str], *, name: str) -> list[tuple[str, str]]:
     """(display name, address) pairs of address headers. Names are decoded after the list is split,
-    so an encoded word cannot smuggle in another address; unreadable entries are noted and left out."""
-    raw_values = [_unescape_raw(value) for value in values if value is not None]
+    so an encoded word cannot smuggle in another address; unreadable entries are noted and left out.
+    At most MAX_ADDRESS_HEADER_CHARS of the values are read and MAX_ADDRESSES addresses kept."""
+    raw_values: list[str] = []
+    budget = MAX_ADDRESS_HEADER_CHARS
+    for value in values:
+        if value is None:
+            continue
+        text = value if isinstance(value, str) else _unescape_raw(value)
+        if len(text) > budget:
+            cut = text.rfind(",", 0, budget)  # the last whole address that fits
+            text = text[:cut] if cut > 0 else ""
+            _warn(warnings, f"{name}: too long; only its first addresses are read.")
+            if text:
+                raw_values.append(_unescape_raw(text))
+            break
+        budget -= len(text)
+        raw_values.append(_unescape_raw(text))
     try:
         pairs = email.utils.getaddresses(raw_values)
     except Exception:
@@ -210,11 +295,14 @@ def address_list(values: Iterable[object], warnings: list[str], *, name: str) ->
     for display, address in pairs:
         if not address and not display:
             continue
+        if len(found) >= MAX_ADDRESSES:
+            _warn(warnings, f"{name}: more than {MAX_ADDRESSES} addresses; only the first are read.")
+            break
         cleaned = clean_address(address)
         if not cleaned:
             _warn(warnings, f"{name}: “{one_line(address or display)[:80]}” is not an email address; left out.")
             continue
-        found.append((decode_header_value(display, warnings, name=name)[:200], cleaned))
+        found.append((decode_header_value(display[:MAX_HEADER_CHARS], warnings, name=name)[:200], cleaned))
     return found
 
 
@@ -243,8 +331,27 @@ def header_recipients(raw: bytes) -> list[str]:
         return []
     found: list[str] = []
     for name in ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To", "Cc", "Bcc"):
-        found.extend(address for _n, address in address_list(headers.get_all(name) or [], [], name=name))
+        found.extend(address for _n, address in address_list(header_values(headers, name), [], name=name))
     return _unique(found)
+
+
+def return_path(raw: bytes) -> str:
+    """The envelope sender a receiving server recorded for a polled message: its first Return-Path, ""
+    for the null sender (<>) delivery reports come from. Without a Return-Path the From address stands
+    in, so a message without one is taken for a bounce only when it comes from a mail daemon."""
+    try:
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    except Exception:
+        return "unknown"
+    values = header_values(headers, "Return-Path")
+    if values:
+        text = one_line(_unescape_raw(clip(values[0], 1000)))
+        inner = _MSGID.search(text)  # <address> (the same shape as a message id), or <>
+        if inner is not None:
+            return inner.group(1).lower()
+        return "" if text.replace(" ", "") in ("", "<>") else text.strip("<> ").lower()
+    senders = address_list(header_values(headers, "From"), [], name="From")
+    return senders[0][1] if senders else "unknown"
 
 
 # --- Bodies ----------------------------------------------------------------------------------------
@@ -534,19 +641,29 @@ def _delivery_status(report: email.message.Message) -> tuple[list[str], bool]:
     return addresses, failed
 
 
+DAEMONS = frozenset({"mailer-daemon", "postmaster"})
+
+
+def is_daemon(address: str) -> bool:
+    """Whether an address is a mail system's own (MAILER-DAEMON@…, postmaster@…), which sends bounces."""
+    return address.strip().strip("<>").rsplit("@", 1)[0].strip().lower() in DAEMONS
+
+
 def _bounce(message: email.message.Message, parts: list[email.message.Message],
             from_address: str) -> Bounce | None:
-    """A delivery-status report (RFC 3464), or a mailer daemon's failure notice with
-    X-Failed-Recipients: the ids and recipients of the messages that could not be delivered."""
+    """What a delivery report says failed: a delivery-status report (RFC 3464: multipart/report,
+    report-type=delivery-status, with a failed recipient), or a failure notice from a mail daemon
+    (From MAILER-DAEMON or postmaster) naming its failed recipients in X-Failed-Recipients. Nothing else
+    is a bounce, whatever headers it carries: X-Failed-Recipients from anyone else means nothing.
+    Whether the envelope fits a bounce (a null sender) is for the caller, which knows the envelope."""
     is_report = (message.get_content_type() == "multipart/report"
                  and str(message.get_param("report-type") or "").lower() == "delivery-status")
-    failed_header = ",".join(_unescape_raw(value) for value in message.get_all("X-Failed-Recipients") or [])
-    daemon = from_address.split("@", 1)[0] in ("mailer-daemon", "postmaster")
-    if not is_report and not failed_header:
+    daemon = is_daemon(from_address)
+    if not is_report and not daemon:
         return None
-    bounce = Bounce()
-    failed = bool(failed_header)
-    for part in parts:
+    bounce = Bounce(report=is_report)
+    failed = False
+    for part in parts if is_report else []:
         kind = part.get_content_type()
         if kind == "message/delivery-status":
             addresses, part_failed = _delivery_status(part)
@@ -558,41 +675,60 @@ def _bounce(message: email.message.Message, parts: list[email.message.Message],
             if isinstance(payload, list) and payload and isinstance(payload[0], email.message.Message):
                 inner = payload[0]
             elif isinstance(payload, str):
-                inner = email.message_from_string(payload)
+                inner = email.message_from_string(payload[:MAX_ADDRESS_HEADER_CHARS])
             if inner is not None:
-                bounce.message_ids.extend(message_ids(str(inner.get("Message-ID") or "")))
-    if failed_header:
+                bounce.message_ids.extend(message_ids(clip(str(inner.get("Message-ID") or ""), MAX_HEADER_CHARS)))
+    if not is_report:
+        failed_header = ",".join(_unescape_raw(value) for value in header_values(message, "X-Failed-Recipients"))
+        if not failed_header:
+            return None  # a daemon's notice that names no failed recipient (a delay, a success) is no bounce
+        failed = True
         bounce.addresses.extend(address for _name, address in address_list([failed_header], [], name="X"))
-    if not is_report and daemon:
         for part in parts:  # a plain failure notice quotes the returned message's headers in its text
             if part.get_content_type() == "text/plain":
                 for line in _part_text(part, [], "Bounce").splitlines():
-                    if line.lower().startswith("message-id:"):
-                        bounce.message_ids.extend(message_ids(line.split(":", 1)[1]))
+                    if line[:11].lower() == "message-id:":
+                        bounce.message_ids.extend(message_ids(line.split(":", 1)[1][:MAX_HEADER_CHARS]))
     if not failed:
         return None  # a delay or success notice is not a bounce
-    bounce.addresses = _unique(bounce.addresses)
-    bounce.message_ids = _unique(bounce.message_ids)
+    bounce.addresses = _unique(bounce.addresses)[:MAX_BOUNCE_ADDRESSES]
+    bounce.message_ids = _unique(bounce.message_ids)[:MAX_BOUNCE_IDS]
     return bounce if bounce.addresses or bounce.message_ids else None
 
 
 def _sent_at(value: str, warnings: list[str]) -> datetime | None:
+    """The Date header in UTC, or None (with a warning) when it is no date or not a believable one:
+    before 1970 or more than two days ahead (pages show dates in local time; the year 9999 would not)."""
     if not value:
         return None
     try:
         moment = email.utils.parsedate_to_datetime(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)  # OverflowError at the ends of the calendar
     except Exception:
         moment = None
-    if moment is None or not 1970 <= moment.year <= 9999:
+    if moment is None:
         _warn(warnings, f"Date: “{value[:60]}” is not a date; the time it arrived is used.")
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    if not EARLIEST <= moment <= datetime.now(UTC) + FUTURE_SLACK:
+        _warn(warnings, f"Date: “{value[:60]}” is not a believable date; the time it arrived is used.")
+        return None
+    return moment
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
-    """Read a raw RFC 5322 message; never raises."""
+    """Read a raw RFC 5322 message; never raises. Should reading fail in a way nobody foresaw, the
+    message is still kept: recognised by its bytes, with a warning, its source the only reading."""
+    try:
+        return _parse(raw)
+    except Exception as exc:
+        logger.warning("Could not parse a message of %d bytes; kept as its source only", len(raw), exc_info=True)
+        return ParsedMessage(dedupe_key=dedupe_key_for("", raw), warnings=[
+            f"The message could not be read ({type(exc).__name__}); only its source is kept."])
+
+
+def _parse(raw: bytes) -> ParsedMessage:
     warnings: list[str] = []
     try:
         message = email.message_from_bytes(raw, policy=email.policy.compat32)
@@ -609,20 +745,22 @@ def parse_message(raw: bytes) -> ParsedMessage:
     if raw_id and not message_id:
         _warn(warnings, "Message-ID: not a message id; the message is recognised by its content.")
     parsed = ParsedMessage(dedupe_key=dedupe_key_for(message_id, raw), message_id=message_id, warnings=warnings)
-    parsed.in_reply_to = message_ids(_header(message, "In-Reply-To", warnings))
-    parsed.references = message_ids(_header(message, "References", warnings))
+    parsed.in_reply_to = _id_header(message, "In-Reply-To", warnings)
+    parsed.references = _id_header(message, "References", warnings)
     parsed.subject = _header(message, "Subject", warnings)[:300]
 
-    senders = address_list(message.get_all("From") or [], warnings, name="From")
+    senders = address_list(header_values(message, "From"), warnings, name="From")
     if senders:
         parsed.from_name, parsed.from_address = senders[0]
     else:
         _warn(warnings, "The message has no From address.")
-    parsed.to = _unique(address for _name, address in address_list(message.get_all("To") or [], warnings, name="To"))
-    parsed.cc = _unique(address for _name, address in address_list(message.get_all("Cc") or [], warnings, name="Cc"))
+    parsed.to = _unique(address for _name, address in address_list(header_values(message, "To"), warnings,
+                                                                           name="To"))
+    parsed.cc = _unique(address for _name, address in address_list(header_values(message, "Cc"), warnings,
+                                                                           name="Cc"))
     delivered: list[str] = []
     for name in ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "Bcc"):
-        delivered.extend(address for _n, address in address_list(message.get_all(name) or [], [], name=name))
+        delivered.extend(address for _n, address in address_list(header_values(message, name), [], name=name))
     parsed.delivered_to = _unique(delivered)
     parsed.sent_at = _sent_at(_header(message, "Date", warnings), warnings)
 
@@ -651,7 +789,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
                 if isinstance(inner, list) and inner and isinstance(inner[0], email.message.Message):
                     parsed.forwarded_addresses.extend(
                         address for name in ("From", "To", "Cc")
-                        for _n, address in address_list(inner[0].get_all(name) or [], [], name=name))
+                        for _n, address in address_list(header_values(inner[0], name), [], name=name))
                     if not filename:
                         filename = _header(inner[0], "Subject", [])[:200] + ".eml"
             detected = sniff_type(content)

@@ -17,7 +17,8 @@ def deliver_mail() -> int:
 def poll_mailbox() -> int:
     """Log the unseen mail of RAPPORT_IMAP_URL (nothing when it is empty); the number of copies stored.
 
-    Idempotent: a message is marked seen only after it is stored, and stored once per owner."""
+    Idempotent: a message is marked seen only after it is stored, and stored once per owner; a run that
+    finds another still polling does nothing (rapport.mail.imap)."""
     import imaplib
     import logging
 
@@ -34,3 +35,14 @@ def poll_mailbox() -> int:
         logging.getLogger(__name__).warning("Polling RAPPORT_IMAP_URL failed: %s", exc)
         return 0
     return result.logged
+
+
+def register_polling() -> None:
+    """Have the scheduler poll the mailbox every minute, when there is one: without RAPPORT_IMAP_URL (read
+    at start-up, as every setting) nothing is enqueued at all."""
+    from django.conf import settings
+
+    from rapport.core.scheduler import register_periodic
+
+    if settings.RAPPORT_IMAP_URL:
+        register_periodic("poll_mailbox", poll_mailbox, every_seconds=60)

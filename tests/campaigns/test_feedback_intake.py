@@ -1,6 +1,7 @@
 """Replies and bounces of a campaign's messages, as inbound mail brings them (rapport.mail.intake calls
 campaign_feedback for every message): a reply is logged and marks its recipient replied; a delivery
-status report marks its recipient bounced, suppresses the address, and is not logged."""
+status report marks its recipient bounced, suppresses the address, and is not logged. Only a real
+delivery report counts: a failure header anyone can write, or a report a person sends on, is mail."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from rapport.campaigns.models import CampaignRecipient, RecipientStatus, Suppres
 from rapport.mail.intake import log_message
 from rapport.mail.models import EmailMessage
 from rapport.mail.selectors import logging_address
+from rapport.support.models import SupportItem
 from tests.campaigns import deliver_all, people, static_list
-from tests.factories import CampaignFactory
+from tests.factories import CampaignFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +60,37 @@ def test_a_delivery_status_report_bounces_the_recipient_and_is_not_logged(person
     assert CampaignRecipient.objects.get(contact=second).status == RecipientStatus.BOUNCED
     assert Suppression.objects.get().email_key == second.email
     assert not EmailMessage.objects.filter(subject__startswith="Undelivered").exists()
+
+
+def test_a_forged_failure_notice_to_the_support_address_suppresses_nobody(personas, smtp_server, settings):
+    # The reviewer's reproduction: anyone could write to the support address with X-Failed-Recipients
+    # naming a customer a campaign mailed, and have that customer suppressed from all campaigns.
+    _first, second = _sent(personas, smtp_server)
+    UserFactory(username="desk", role_slugs="support")
+    support = settings.RAPPORT_SUPPORT_ADDRESS
+    raw = (f"From: Mallory <mallory@evil.example>\r\nTo: {support}\r\nSubject: Delivery failure\r\n"
+           f"Message-ID: <forged-1@evil.example>\r\nX-Failed-Recipients: {second.email}\r\n\r\n"
+           f"Your message could not be delivered.\r\n").encode()
+    result = log_message(raw, recipients=[support], source="smtp", envelope_sender="mallory@evil.example")
+    assert not result.bounce and result.support_item is not None
+    assert CampaignRecipient.objects.get(contact=second).status == RecipientStatus.SENT
+    assert not Suppression.objects.exists()
+    assert SupportItem.objects.get().subject == "Delivery failure"
+
+
+def test_a_delivery_report_forwarded_by_a_person_is_logged_not_consumed(personas, smtp_server):
+    _first, second = _sent(personas, smtp_server)
+    raw = (f"From: Mail Delivery System <MAILER-DAEMON@mx.nordwind.example>\r\n"
+           f"To: {logging_address(personas.owner)}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+           f"Message-ID: <dsn-2@mx.nordwind.example>\r\nMIME-Version: 1.0\r\n"
+           f"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
+           f"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.nordwind.example\r\n"
+           f"\r\nFinal-Recipient: rfc822; {second.email}\r\nAction: failed\r\nStatus: 5.1.1\r\n--B--\r\n").encode()
+    # Sent on by a person (a non-null envelope sender): mail, not a delivery report.
+    result = log_message(raw, recipients=[logging_address(personas.owner)], source="smtp",
+                         envelope_sender="someone@nordwind.example")
+    assert not result.bounce and result.logged == 1 and not Suppression.objects.exists()
+    # From the mail system itself (the null sender): the address alone is enough for a real report.
+    again = log_message(raw.replace(b"dsn-2@", b"dsn-3@"), recipients=[logging_address(personas.owner)],
+                        source="smtp", envelope_sender="")
+    assert again.bounce and Suppression.objects.get().email_key == second.email

@@ -1,9 +1,10 @@
 """A small real IMAP4rev1 server on 127.0.0.1 for tests (no IMAP server is installed here).
 
 It speaks enough of RFC 3501 for imaplib and Rapport's poller: CAPABILITY, NOOP, LOGIN, SELECT /
-EXAMINE, SEARCH and UID SEARCH (ALL, UNSEEN, SEEN, FLAGGED), FETCH and UID FETCH (UID, FLAGS,
-RFC822.SIZE, RFC822, BODY[], BODY.PEEK[]), STORE and UID STORE (+FLAGS, -FLAGS, FLAGS), LOGOUT. As a
-real server does, RFC822 and BODY[] set \\Seen and BODY.PEEK[] does not.
+EXAMINE, SEARCH and UID SEARCH (ALL, UNSEEN, SEEN, FLAGGED, KEYWORD x, UNKEYWORD x), FETCH and UID
+FETCH (UID, FLAGS, RFC822.SIZE, RFC822, BODY[], BODY.PEEK[]), STORE and UID STORE (+FLAGS, -FLAGS,
+FLAGS; keywords such as $RapportFailed too, unless `keywords = False`), LOGOUT. As a real server
+does, RFC822 and BODY[] set \\Seen and BODY.PEEK[] does not; flags compare without regard to case.
 
     with ImapServer(user="log", password="secret") as server:
         uid = server.add(raw_bytes)
@@ -12,7 +13,8 @@ real server does, RFC822 and BODY[] set \\Seen and BODY.PEEK[] does not.
         server.flags(uid)           # {"\\Seen"}
 
 `fail_store = True` answers every STORE with NO (a poller that stored the message but could not
-mark it, as after a crash).
+mark it, as after a crash); `keywords = False` plays a server that keeps only the system flags
+(PERMANENTFLAGS without \\*, STORE of a keyword answered NO).
 """
 
 from __future__ import annotations
@@ -138,7 +140,10 @@ class _Session(socketserver.StreamRequestHandler):
             self.selected = True
             with imap.lock:
                 count, next_uid = len(imap.messages), imap.next_uid
-            self.send(f"* {count} EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen \\Flagged \\Deleted \\Answered \\Draft)\r\n"
+            system = "\\Seen \\Flagged \\Deleted \\Answered \\Draft"
+            permanent = f"{system} \\*" if imap.keywords else system
+            self.send(f"* {count} EXISTS\r\n* 0 RECENT\r\n* FLAGS ({system})\r\n"
+                      f"* OK [PERMANENTFLAGS ({permanent})] flags\r\n"
                       f"* OK [UIDVALIDITY 1] UIDs valid\r\n* OK [UIDNEXT {next_uid}] next\r\n"
                       f"{tag} OK [READ-WRITE] {command} completed\r\n")
         elif not self.selected:
@@ -162,19 +167,27 @@ class _Session(socketserver.StreamRequestHandler):
                 if _in_set(message.uid if uid else seq, spec, largest)]
 
     def search(self, tag: str, args: str, uid: bool) -> None:
-        criteria = [token.upper() for token in _tokens(args) if token.upper() != "CHARSET"]
+        tokens = [token for token in _tokens(args) if token.upper() != "CHARSET"]
         with self.server.imap.lock:
             messages = list(enumerate(self.server.imap.messages, start=1))
         found = []
         for seq, message in messages:
+            flags = {flag.lower() for flag in message.flags}
             keep = True
-            for criterion in criteria:
+            index = 0
+            while index < len(tokens):
+                criterion = tokens[index].upper()
+                index += 1
                 if criterion == "UNSEEN":
-                    keep &= "\\Seen" not in message.flags
+                    keep &= "\\seen" not in flags
                 elif criterion == "SEEN":
-                    keep &= "\\Seen" in message.flags
+                    keep &= "\\seen" in flags
                 elif criterion == "FLAGGED":
-                    keep &= "\\Flagged" in message.flags
+                    keep &= "\\flagged" in flags
+                elif criterion in ("KEYWORD", "UNKEYWORD") and index < len(tokens):
+                    has = tokens[index].lower() in flags
+                    index += 1
+                    keep &= has if criterion == "KEYWORD" else not has
                 elif criterion not in ("ALL", "UTF-8", "US-ASCII"):
                     self.send(f"{tag} BAD Unsupported search key {criterion}\r\n")
                     return
@@ -213,12 +226,16 @@ class _Session(socketserver.StreamRequestHandler):
             return
         spec, mode, flags_text = _tokens(args)[:3]
         flags = set(flags_text.strip("()").split())
+        if not imap.keywords and any(not flag.startswith("\\") for flag in flags):
+            self.send(f"{tag} NO [CANNOT] This mailbox keeps no keywords\r\n")
+            return
         for seq, message in self._matching(spec, uid):
             with imap.lock:
                 if mode.upper().startswith("+FLAGS"):
                     message.flags |= flags
                 elif mode.upper().startswith("-FLAGS"):
-                    message.flags -= flags
+                    lowered = {flag.lower() for flag in flags}
+                    message.flags = {flag for flag in message.flags if flag.lower() not in lowered}
                 else:
                     message.flags = set(flags)
                 current = " ".join(sorted(message.flags))
@@ -243,6 +260,7 @@ class ImapServer:
         self.commands: list[str] = []
         self.next_uid = 101
         self.fail_store = False
+        self.keywords = True
         self.lock = threading.Lock()
         self._server: _TcpServer | None = None
         self._thread: threading.Thread | None = None

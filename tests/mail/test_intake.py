@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
+import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage as MimeMessage
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.db import connection
 
 from rapport.activities.models import ActivityLink, Note
 from rapport.core.models import User, Visibility
@@ -66,8 +71,10 @@ def build_office() -> Office:
 
 
 def mail_settings(settings, tmp_path: Path) -> Path:
-    """Files (raw sources, attachments) go to a fresh folder; the mail domain and support address are fixed.
-    `settings` is pytest-django's fixture; the folder is returned."""
+    """Files (raw sources, attachments) go to a fresh folder, and so do lock files (RAPPORT_VAR_DIR: the
+    mailbox poll's, which parallel test processes must not share); the mail domain and support address
+    are fixed. `settings` is pytest-django's fixture; the files folder is returned."""
+    settings.VAR_DIR = tmp_path
     settings.MEDIA_ROOT = tmp_path / "files"
     settings.RAPPORT_MAIL_DOMAIN = DOMAIN
     settings.RAPPORT_SUPPORT_ADDRESS = SUPPORT
@@ -194,11 +201,26 @@ def test_a_message_forwarded_by_the_owner_is_linked_to_the_original_sender(offic
     assert linked(row) == {("contact", office.pat.pk), ("account", office.acme.pk)}
 
 
-def test_a_read_only_owner_keeps_the_message_pending_with_the_reason(office):
+def test_a_read_only_users_logging_address_takes_no_mail(office):
     viewer = UserFactory(username="viewer", email="viewer@our.example", role_slugs="read-only")
-    [row] = log(office, message(sender="pat@acme.example"), to=[logging_address(viewer)]).created
-    assert row.owner == viewer and row.status == EmailStatus.PENDING
-    assert any(warning.startswith("Not filed automatically") for warning in row.parse_warnings)
+    result = log(office, message(sender="pat@acme.example"), to=[logging_address(viewer)])
+    assert result.refused and not EmailMessage.objects.exists()
+    # Polled, it goes where mail nobody may log goes: the first administrator.
+    [row] = log(office, message(sender="pat@acme.example"), to=[logging_address(viewer)], source="imap").created
+    assert row.owner == office.admin
+
+
+def test_a_message_that_may_not_be_filed_waits_with_a_reason(office, monkeypatch):
+    from rapport.mail import services
+
+    def refused(**kwargs):
+        raise PermissionDenied("Your role may not change logged email.")
+
+    monkeypatch.setattr(services, "email_file", refused)
+    [row] = log(office, message(sender="pat@acme.example")).created
+    row.refresh_from_db()
+    assert row.status == EmailStatus.PENDING and row.pending_reason == PendingReason.SEVERAL
+    assert "Not filed automatically: Your role may not change logged email." in row.parse_warnings
 
 
 def test_a_message_to_two_users_logging_addresses_is_stored_for_each(office):
@@ -437,3 +459,203 @@ def test_a_bounce_of_other_mail_is_logged(office):
     raw = bounce_for("private-mail@our.example", "gone@nowhere.example").replace(b"{to}", office.sam_log.encode())
     result = log(office, raw)
     assert not result.bounce and result.logged == 1
+
+
+# --- Only real delivery reports are bounces ----------------------------------------------------------------
+
+
+def test_x_failed_recipients_from_anyone_is_mail_and_suppresses_nobody(office, caplog):
+    # The reviewer's reproduction: From mallory, to the support address, naming a recipient campaigns mailed.
+    from rapport.campaigns.models import Suppression
+
+    recipient = _campaign_message(office, "victim@acme.example", "spring-3@our.example")
+    raw = (b"From: Mallory <mallory@evil.example>\r\nTo: " + SUPPORT.encode() + b"\r\n"
+           b"Subject: Undeliverable\r\nMessage-ID: <forged@evil.example>\r\n"
+           b"X-Failed-Recipients: victim@acme.example\r\n\r\nMessage-ID: <spring-3@our.example>\r\n")
+    result = log_message(raw, recipients=[SUPPORT], source="smtp", envelope_sender="mallory@evil.example")
+    assert not result.bounce and result.support_item is not None and SupportItem.objects.count() == 1
+    recipient.refresh_from_db()
+    assert recipient.status == "sent" and not Suppression.objects.exists()
+    # The same to a logging address, even from the null sender: logged as mail.
+    result = log_message(raw.replace(b"forged@", b"forged-2@"), recipients=[office.sam_log], source="smtp")
+    assert not result.bounce and result.logged == 1 and not Suppression.objects.exists()
+    assert "bounce" not in caplog.text
+
+
+def test_a_delivery_report_to_the_support_address_is_never_consumed(office):
+    recipient = _campaign_message(office, "gone@acme.example", "spring-4@our.example")
+    raw = bounce_for("spring-4@our.example", "gone@acme.example").replace(b"{to}", SUPPORT.encode())
+    result = log_message(raw, recipients=[SUPPORT], source="smtp", envelope_sender="")
+    assert not result.bounce and result.support_item is not None
+    recipient.refresh_from_db()
+    assert recipient.status == "sent"
+
+
+def test_a_bounce_must_come_from_the_null_or_a_mail_daemons_envelope_sender(office, caplog):
+    recipient = _campaign_message(office, "gone@acme.example", "spring-5@our.example")
+    raw = bounce_for("spring-5@our.example", "gone@acme.example").replace(b"{to}", office.sam_log.encode())
+    forwarded = log_message(raw, recipients=[office.sam_log], source="smtp", envelope_sender="pat@acme.example")
+    assert not forwarded.bounce and forwarded.logged == 1
+    recipient.refresh_from_db()
+    assert recipient.status == "sent"
+    EmailMessage.objects.all().delete()
+    caplog.set_level("INFO", logger="rapport.mail.intake")
+    daemon = log_message(raw, recipients=[office.sam_log], source="smtp",
+                         envelope_sender="<MAILER-DAEMON@mx.example>")
+    assert daemon.bounce and not EmailMessage.objects.exists()
+    recipient.refresh_from_db()
+    assert recipient.status == "bounced"
+    # Every bounce consumed is in the log, with what it named.
+    assert "as a bounce of campaign mail" in caplog.text and "spring-5@our.example" in caplog.text
+    assert "gone@acme.example" in caplog.text and "MAILER-DAEMON@mx.example" in caplog.text
+
+
+def test_a_mail_daemons_notice_must_name_the_failed_message_not_only_an_address(office):
+    recipient = _campaign_message(office, "gone@acme.example", "spring-6@our.example")
+    notice = (b"From: Mail Delivery Subsystem <mailer-daemon@mx.example>\r\nTo: " + office.sam_log.encode() +
+              b"\r\nSubject: Delivery Status Notification (Failure)\r\nX-Failed-Recipients: gone@acme.example\r\n"
+              b"Message-ID: <notice-1@mx.example>\r\n\r\nAddress not found.\r\n")
+    assert not log_message(notice, recipients=[office.sam_log], source="smtp").bounce
+    recipient.refresh_from_db()
+    assert recipient.status == "sent"
+    quoted = notice.replace(b"notice-1@", b"notice-2@") + b"\r\n----- Original message -----\r\n" \
+        b"Message-ID: <spring-6@our.example>\r\n"
+    assert log_message(quoted, recipients=[office.sam_log], source="smtp").bounce
+    recipient.refresh_from_db()
+    assert recipient.status == "bounced"
+
+
+# --- The support address: one item per message, whatever way it came ------------------------------------------
+
+
+def test_support_mail_the_desk_logged_first_is_filed_to_one_item(office):
+    desk_log = logging_address(office.desk)
+    mail = message(sender="pat@acme.example", to=f"{SUPPORT}, {desk_log}", message_id="<both@acme.example>")
+    [own] = log(office, mail, to=[desk_log]).created  # the desk's own copy, filed to Pat
+    assert own.owner == office.desk and ("contact", office.pat.pk) in linked(own)
+    first = log(office, mail, to=[SUPPORT])
+    assert first.support_item is not None and first.duplicate and first.emails == [own]
+    own.refresh_from_db()
+    assert ("support_item", first.support_item.pk) in linked(own) and ("contact", office.pat.pk) in linked(own)
+    for _again in range(2):
+        again = log(office, mail, to=[SUPPORT])
+        assert again.duplicate and again.support_item is None
+    assert SupportItem.objects.count() == 1 and EmailMessage.objects.count() == 1
+    assert Note.objects.filter(about_type="support_item").count() == 0
+
+
+def test_a_note_is_added_once_for_a_repeated_reply(office):
+    item = log(office, message(sender="pat@acme.example", to=SUPPORT, subject="Broken"), to=[SUPPORT]).support_item
+    reply = message(sender="pat@acme.example", to=SUPPORT, subject=f"Re: [{item.reference}] Broken",
+                    message_id="<reply-once@acme.example>")
+    log(office, reply, to=[SUPPORT])
+    log(office, reply, to=[SUPPORT])
+    assert Note.objects.filter(about_type="support_item", about_id=item.pk).count() == 1
+
+
+def _missed_once(monkeypatch, name: str) -> None:
+    """The intake function `name` answers None the first time: a check made just before someone else's store."""
+    from rapport.mail import intake
+
+    real = getattr(intake, name)
+    calls = []
+
+    def missed(*args, **kwargs):
+        calls.append(1)
+        return None if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(intake, name, missed)
+
+
+def test_a_support_message_stored_meanwhile_opens_no_second_item(office, monkeypatch):
+    mail = message(sender="pat@acme.example", to=SUPPORT, message_id="<meanwhile@acme.example>")
+    first = log(office, mail, to=[SUPPORT])
+    _missed_once(monkeypatch, "_on_support_item")  # the second delivery's check ran before the first's commit
+    again = log(office, mail, to=[SUPPORT])
+    assert again.duplicate and again.emails == first.created and again.support_item is None
+    assert SupportItem.objects.count() == 1
+
+
+def test_the_owners_copy_stored_meanwhile_is_filed_to_the_item(office, monkeypatch):
+    mail = message(sender="pat@acme.example", to=SUPPORT, message_id="<owners@acme.example>")
+    [own] = log(office, mail, to=[logging_address(office.desk)]).created
+    _missed_once(monkeypatch, "_existing")
+    result = log(office, mail, to=[SUPPORT])
+    assert result.emails == [own] and SupportItem.objects.count() == 1
+    assert ("support_item", result.support_item.pk) in linked(own)
+
+
+# --- Sizes that must not reach the database whole -------------------------------------------------------------
+
+
+def test_a_message_with_300000_references_is_stored(office):
+    ids = " ".join(f"<r{number}@x.example>" for number in range(300_000))
+    raw = (f"From: pat@acme.example\r\nTo: sam@our.example\r\nMessage-ID: <long@acme.example>\r\n"
+           f"References: {ids}\r\nIn-Reply-To: <r299999@x.example>\r\nSubject: long\r\n\r\nbody\r\n").encode()
+    [row] = log(office, raw).created
+    assert row.thread_key == "r0@x.example" and row.in_reply_to == "r299999@x.example"
+    assert len(row.references.split()) == 21
+
+
+def test_an_absurd_date_is_stored_as_none_with_a_warning(office):
+    raw = (b"From: pat@acme.example\r\nTo: sam@our.example\r\nDate: Fri, 31 Dec 9999 23:59:59 -1200\r\n"
+           b"Subject: from the future\r\n\r\nbody\r\n")
+    [row] = log(office, raw).created
+    row.refresh_from_db()
+    assert row.sent_at is None and any(warning.startswith("Date:") for warning in row.parse_warnings)
+
+
+ON_POSTGRES = django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def _at_once(*calls):
+    """Run the calls in threads released together, each on its own connection; ("ok"|"error", value) each."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [("none", None)] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = ("ok", call())
+        except Exception as exc:
+            results[index] = ("error", exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL: concurrent writers on real connections "
+                                            "(SQLite's in-memory test database answers 'table is locked' at once)")
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_of_one_support_message_at_the_same_moment_count_once(settings, tmp_path, monkeypatch):
+    from rapport.support import services as support_services
+    from tests.conftest import restore_migration_data
+
+    restore_migration_data()
+    mail_settings(settings, tmp_path)
+    office = build_office()
+    item = log(office, message(sender="pat@acme.example", to=SUPPORT, subject="Broken"), to=[SUPPORT]).support_item
+    reply = message(sender="pat@acme.example", to=f"{SUPPORT}, {logging_address(item.owner)}",
+                    subject=f"Re: [{item.reference}] Broken", message_id="<race@acme.example>")
+    # The item's owner holds the reply already, so no new row's unique key makes the second delivery wait.
+    log(office, reply, to=[logging_address(item.owner)])
+    original = support_services.support_item_from_email
+
+    def slow(**kwargs):
+        found = original(**kwargs)
+        time.sleep(0.3)  # whoever comes first keeps its transaction open a moment
+        return found
+
+    monkeypatch.setattr(support_services, "support_item_from_email", slow)
+    raw = reply.as_bytes()
+    results = _at_once(*[lambda: log_message(raw, recipients=[SUPPORT], source="smtp")] * 2)
+    assert [outcome for outcome, _value in results] == ["ok", "ok"], results
+    assert SupportItem.objects.count() == 1 and EmailMessage.objects.count() == 2
+    assert Note.objects.filter(about_type="support_item", about_id=item.pk).count() == 1

@@ -15,10 +15,13 @@ from collections.abc import Iterator
 import pytest
 from django.db import connections
 
+from rapport.core.models import User
 from rapport.mail import intake
 from rapport.mail.listener import IntakeHandler, make_controller, parse_listen, serve
 from rapport.mail.models import EmailMessage, EmailStatus, PendingReason
+from rapport.mail.selectors import logging_address
 from rapport.support.models import SupportItem
+from tests.factories import UserFactory
 from tests.mail.smtp import HOST, free_port
 from tests.mail.test_intake import (
     SUPPORT,
@@ -213,3 +216,30 @@ def test_serve_listens_until_stopped():
         stop.set()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_a_read_only_users_logging_address_is_refused_at_rcpt_with_the_reason(office, listener):
+    viewer = UserFactory(username="viewer", email="viewer@our.example", role_slugs="read-only")
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        send(listener, message(), to=[logging_address(viewer)])
+    [(code, text)] = refused.value.recipients.values()
+    assert code == 550 and b"may not log email" in text
+    assert not EmailMessage.objects.exists()
+
+
+def test_support_mail_without_anyone_to_own_it_is_answered_451(office, listener):
+    # A setup problem (no support user, no RAPPORT_SUPPORT_OWNER): the sender's server keeps the message.
+    User.objects.filter(pk=office.desk.pk).update(is_active=False)
+    User.objects.filter(is_superuser=True).update(is_active=False)
+    with pytest.raises(smtplib.SMTPDataError) as failed:
+        send(listener, message(sender="pat@acme.example", to=SUPPORT), to=[SUPPORT], sender="pat@acme.example")
+    assert failed.value.smtp_code == 451
+    assert not SupportItem.objects.exists() and not EmailMessage.objects.exists()
+
+
+def test_a_delivery_report_sent_on_by_a_person_is_logged_not_consumed(office, listener):
+    recipient = _campaign_message(office, "gone@acme.example", "spring-10@our.example")
+    raw = bounce_for("spring-10@our.example", "gone@acme.example").replace(b"{to}", office.sam_log.encode())
+    send(listener, raw, to=[office.sam_log], sender="sam@our.example")  # forwarded by Sam: his envelope
+    recipient.refresh_from_db()
+    assert recipient.status == "sent" and EmailMessage.objects.count() == 1

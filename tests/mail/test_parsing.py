@@ -6,8 +6,14 @@ and never raises.
 
 from __future__ import annotations
 
+import email.utils
 import io
+import signal
+import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage as MimeMessage
 
 from hypothesis import given, settings
@@ -299,3 +305,118 @@ def test_the_recipients_of_a_polled_message_come_from_its_headers():
     assert header_recipients(raw) == ["crm@our.example", "log-abc@rapport.test", "b@x.example", "c@x.example",
                                       "d@x.example"]
     assert header_recipients(b"\xff\xfe garbage") == []
+
+
+# --- Nothing a message holds makes reading it fail or take long -------------------------------------------
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Fail the test (instead of hanging it) when the block takes longer than `seconds`."""
+
+    def expired(signum, frame):
+        raise TimeoutError(f"took longer than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_charset_that_is_not_a_text_encoding_is_read_as_latin1():
+    # base64, zlib and the like are Python codecs, but not text: decoding with them raised.
+    raw = (b"From: =?zlib?b?eJzLSM3JyQcABiwCFQ==?= <a@x.example>\r\nTo: b@x.example\r\n"
+           b"Subject: =?base64?q?x?= and =?rot13?q?uryyb?=\r\n\r\nbody\r\n")
+    parsed = parse_message(raw)
+    assert parsed.from_address == "a@x.example" and parsed.subject == "x and uryyb"
+    assert any("zlib" in warning and "Latin-1" in warning for warning in parsed.warnings)
+    assert any("base64" in warning for warning in parsed.warnings)
+    body = parse_message(b"From: a@x.example\r\nContent-Type: text/plain; charset=idna\r\n\r\nCaf\xe9\r\n")
+    assert body.text_body.strip() == "Café" and any("idna" in warning for warning in body.warnings)
+
+
+def test_a_bounce_whose_text_names_a_codec_charset_is_read():
+    raw = (b"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example>\r\nX-Failed-Recipients: gone@x.example\r\n"
+           b"Subject: failure\r\nContent-Type: text/plain; charset=base64\r\n\r\nGone.\r\n"
+           b"Message-ID: <orig@our.example>\r\n")
+    bounce = parse_message(raw).bounce
+    assert bounce is not None and bounce.message_ids == ["orig@our.example"] and not bounce.report
+
+
+def test_dates_at_the_ends_of_the_calendar_or_far_ahead_are_not_believed():
+    for value in ("Fri, 31 Dec 9999 23:59:59 -1200", "Mon, 1 Jan 1900 00:00:00 +1400",
+                  "Thu, 1 Jan 1969 10:00:00 +0000", email.utils.format_datetime(
+                      datetime.now(UTC) + timedelta(days=30))):
+        parsed = parse_message(f"From: a@x.example\r\nDate: {value}\r\n\r\nb\r\n".encode())
+        assert parsed.sent_at is None, value
+        assert any(warning.startswith("Date:") for warning in parsed.warnings), value
+    soon = datetime.now(UTC) + timedelta(hours=20)  # a sender's clock a little ahead: kept
+    parsed = parse_message(f"From: a@x.example\r\nDate: {email.utils.format_datetime(soon)}\r\n\r\nb\r\n".encode())
+    assert parsed.sent_at is not None and abs((parsed.sent_at - soon).total_seconds()) < 1
+
+
+def test_an_error_nobody_foresaw_still_gives_a_message_kept_by_its_source(monkeypatch):
+    from rapport.mail import parsing
+
+    def broken(*args, **kwargs):
+        raise RecursionError("deep")
+
+    monkeypatch.setattr(parsing, "_sent_at", broken)
+    raw = b"From: a@x.example\r\nDate: today\r\nSubject: s\r\n\r\nbody\r\n"
+    parsed = parse_message(raw)
+    assert parsed.dedupe_key.startswith("sha256:") and parsed.subject == ""
+    assert parsed.warnings == ["The message could not be read (RecursionError); only its source is kept."]
+
+
+def test_a_7_mb_subject_of_encoded_words_is_read_quickly():
+    # Decoding n encoded words took time in n²: minutes for this one.
+    subject = "=?utf-8?q?Gr=C3=BC=C3=9Fe?= " * (7 * 1024 * 1024 // 28)
+    raw = f"From: a@x.example\r\nSubject: {subject}\r\nTo: b@x.example\r\n\r\nbody\r\n".encode()
+    assert len(raw) > 7_000_000
+    started = time.perf_counter()
+    with time_limit(10):
+        parsed = parse_message(raw)
+    assert time.perf_counter() - started < 1.5
+    assert parsed.subject.startswith("GrüßeGrüße") and len(parsed.subject) == 300
+    assert parsed.to == ["b@x.example"]
+
+
+def test_address_headers_are_read_up_to_a_limit():
+    crowd = ", ".join(f"Person {number} <p{number}@x.example>" for number in range(20_000))
+    raw = f"From: a@x.example\r\nTo: {crowd}\r\nCc: {crowd}\r\n\r\nbody\r\n".encode()
+    with time_limit(10):
+        parsed = parse_message(raw)
+    assert 0 < len(parsed.to) <= 500 and parsed.to[0] == "p0@x.example"
+    assert len(parsed.cc) <= 500
+    assert any(warning.startswith("To:") for warning in parsed.warnings)
+    assert not any("is not an email address" in warning for warning in parsed.warnings)  # cut between addresses
+
+
+def test_references_keep_the_root_and_the_latest_twenty():
+    ids = " ".join(f"<r{number}@x.example>" for number in range(300_000))
+    raw = f"From: a@x.example\r\nReferences: {ids}\r\nIn-Reply-To: <r299999@x.example>\r\n\r\nbody\r\n".encode()
+    with time_limit(10):
+        parsed = parse_message(raw)
+    assert parsed.references == ["r0@x.example", *(f"r{number}@x.example" for number in range(299_980, 300_000))]
+    assert parsed.in_reply_to == ["r299999@x.example"]
+
+
+def test_x_failed_recipients_from_anyone_but_a_mail_daemon_is_no_bounce():
+    raw = (b"From: Mallory <mallory@evil.example>\r\nTo: support@our.example\r\n"
+           b"X-Failed-Recipients: victim@client.example\r\nSubject: Delivery failure\r\n\r\n"
+           b"Message-ID: <Campaign-42@our.example>\r\n")
+    assert parse_message(raw).bounce is None
+    report = parse_message(DSN).bounce
+    assert report is not None and report.report
+
+
+def test_the_envelope_sender_of_a_polled_message_is_its_return_path_else_its_from():
+    from rapport.mail.parsing import return_path
+
+    assert return_path(b"Return-Path: <>\r\nFrom: x@y.example\r\n\r\nb") == ""
+    assert return_path(b"Return-Path: <Bounce@Mx.example>\r\nReturn-Path: <>\r\n\r\nb") == "bounce@mx.example"
+    assert return_path(b"From: MAILER-DAEMON@mx.example\r\n\r\nb") == "mailer-daemon@mx.example"
+    assert return_path(b"Subject: nothing\r\n\r\nb") == "unknown"
