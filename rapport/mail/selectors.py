@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -31,7 +32,7 @@ from rapport.directory.filters import (
     query_text,
 )
 from rapport.directory.models import Account, Contact
-from rapport.mail.models import EmailAttachment, EmailMessage, EmailStatus, LoggingAddress
+from rapport.mail.models import EmailAttachment, EmailDirection, EmailMessage, EmailStatus, LoggingAddress
 
 LOGGING_PREFIX = "log-"
 _KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o or 1/l: people read these aloud
@@ -310,10 +311,14 @@ def file_lookup(*, user: Any, query: str, limit: int = LOOKUP_ROWS) -> list[Reco
 
 
 def contact_defaults(email: EmailMessage) -> dict[str, str]:
-    """A new contact's names and address from a message's sender: "Anna Berg", "Berg, Anna", or failing a
-    name, the address's local part ("anna.berg@…" is Anna Berg)."""
-    address = (email.from_address or "").strip().strip("<>")
-    name = " ".join((email.from_name or "").replace('"', " ").split())
+    """A new contact's names and address from the person the message is with — its sender, or for mail
+    the owner sent, its first recipient: "Anna Berg", "Berg, Anna", or failing a name, the address's
+    local part ("anna.berg@…" is Anna Berg)."""
+    from_name, from_address = email.from_name, email.from_address
+    if email.direction == EmailDirection.OUTBOUND and email.to:
+        from_name, from_address = parseaddr(str(email.to[0]))
+    address = (from_address or "").strip().strip("<>")
+    name = " ".join((from_name or "").replace('"', " ").split())
     if "@" in name:
         name = ""
     if not name and "@" in address:

@@ -294,3 +294,11 @@ def test_the_email_activitys_page_leads_to_the_message(personas):
     assert f'href="/emails/{email.public_id}/"' in page and "This activity is a logged email." in page
     other = client_for(owner).get(f"/activities/{ActivityFactory(owner=owner).public_id}/").content.decode()
     assert "logged email" not in other
+
+
+def test_mail_the_owner_sent_offers_its_recipient_as_the_new_contact(personas):
+    email = EmailMessageFactory(owner=personas.owner, direction="out", from_address="owner@example.net",
+                                from_name="The Owner", to=["Jana Novák <jana.novak@prospect.example>", "x@y.example"])
+
+    assert selectors.contact_defaults(email) == {
+        "first_name": "Jana", "last_name": "Novák", "email": "jana.novak@prospect.example"}
