@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, Discriminator, Tag, field_validator
 from rapport.activities import recurrence, selectors, services
 from rapport.activities.models import Activity, ActivityKind, ActivityStatus, ActivityType, Priority
 from rapport.activities.recurrence import Occurrence
-from rapport.core.apitools import InputSchema, ListParams, api_page, refuse_unknown_params
+from rapport.core.apitools import InputSchema, ListParams, api_page, ref_out, refuse_unknown_params, utc_time
 from rapport.core.models import Action, User, Visibility, validate_time_zone
 from rapport.core.selectors import user_get, user_list
 
@@ -50,13 +50,6 @@ class _Shown:
             raise AttributeError(name)
         return getattr(self.record, name)
 
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    return moment.astimezone(dt.UTC) if moment is not None else None
-
-
-def _ref(obj: Any) -> dict[str, str]:
-    return {"id": obj.public_id, "name": str(obj)}
 
 
 def _record_ref(record: Any) -> dict[str, str]:
@@ -133,35 +126,35 @@ class ActivityOut(Schema):
 
     @staticmethod
     def resolve_starts_at(obj: Any) -> dt.datetime | None:
-        return _utc(obj.starts_at)
+        return utc_time(obj.starts_at)
 
     @staticmethod
     def resolve_ends_at(obj: Any) -> dt.datetime | None:
-        return _utc(obj.ends_at)
+        return utc_time(obj.ends_at)
 
     @staticmethod
     def resolve_completed_at(obj: Any) -> dt.datetime | None:
-        return _utc(obj.completed_at)
+        return utc_time(obj.completed_at)
 
     @staticmethod
     def resolve_created_at(obj: Any) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
     @staticmethod
     def resolve_updated_at(obj: Any) -> dt.datetime | None:
-        return _utc(obj.updated_at)
+        return utc_time(obj.updated_at)
 
     @staticmethod
     def resolve_owner(obj: Any) -> dict[str, str]:
-        return _ref(obj.owner)
+        return ref_out(obj.owner)
 
     @staticmethod
     def resolve_assignees(obj: Any) -> list[dict[str, str]]:
-        return [_ref(assignment.user) for assignment in obj.assignments.all()]
+        return [ref_out(assignment.user) for assignment in obj.assignments.all()]
 
     @staticmethod
     def resolve_attendees(obj: Any) -> list[dict[str, str]]:
-        return [_ref(contact) for contact in obj.visible.attendees]
+        return [ref_out(contact) for contact in obj.visible.attendees]
 
     @staticmethod
     def resolve_regarding(obj: Any) -> list[dict[str, str]]:
@@ -177,15 +170,15 @@ class OccurrenceOut(ActivityOut):
 
     @staticmethod
     def resolve_occurrence_start(obj: Any) -> dt.datetime | None:
-        return _utc(obj.occurrence.starts_at) if obj.occurrence else None
+        return utc_time(obj.occurrence.starts_at) if obj.occurrence else None
 
     @staticmethod
     def resolve_occurrence_end(obj: Any) -> dt.datetime | None:
-        return _utc(obj.occurrence.ends_at) if obj.occurrence else None
+        return utc_time(obj.occurrence.ends_at) if obj.occurrence else None
 
     @staticmethod
     def resolve_original_start(obj: Any) -> dt.datetime | None:
-        return _utc(obj.occurrence.original_start) if obj.occurrence else None
+        return utc_time(obj.occurrence.original_start) if obj.occurrence else None
 
     @staticmethod
     def resolve_moved(obj: Any) -> bool | None:
@@ -309,7 +302,7 @@ class NoteOut(Schema):
 
     @staticmethod
     def resolve_owner(obj: Any) -> dict[str, str]:
-        return _ref(obj.owner)
+        return ref_out(obj.owner)
 
     @staticmethod
     def resolve_about(obj: Any) -> dict[str, str]:
@@ -317,11 +310,11 @@ class NoteOut(Schema):
 
     @staticmethod
     def resolve_created_at(obj: Any) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
     @staticmethod
     def resolve_updated_at(obj: Any) -> dt.datetime | None:
-        return _utc(obj.updated_at)
+        return utc_time(obj.updated_at)
 
 
 class NotePage(Schema):

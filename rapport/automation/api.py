@@ -24,7 +24,15 @@ from rapport.activities.models import OPEN_STATUSES, ActivityStatus
 from rapport.automation import selectors, services
 from rapport.automation.models import AssignTo, FollowUp, InactivityOf, Override, Rule, TaskDefinition, Trigger
 from rapport.core.access import record_visible
-from rapport.core.apitools import InputSchema, ListParams, api_page, refuse_unknown_params
+from rapport.core.apitools import (
+    InputSchema,
+    ListParams,
+    api_page,
+    ref_out,
+    refuse_nulls,
+    refuse_unknown_params,
+    utc_time,
+)
 from rapport.core.errors import StaleVersion
 from rapport.core.models import User
 from rapport.core.selectors import role_get, team_get, user_get
@@ -46,16 +54,10 @@ STATUS_FILTERS: dict[str, tuple[str, ...]] = {
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
-def _ref(obj: Any) -> dict[str, str] | None:
-    return {"id": obj.public_id, "name": str(obj)} if obj is not None else None
-
 
 def _user(obj: Any) -> dict[str, str] | None:
     return {"id": obj.public_id, "name": obj.display_name} if obj is not None else None
 
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    return moment.astimezone(dt.UTC) if moment is not None else None
 
 
 def _manager(request: HttpRequest) -> None:
@@ -67,12 +69,6 @@ def _manager(request: HttpRequest) -> None:
 def _fresh(obj: Any, version: int | None) -> None:
     if version is not None and version != obj.version:
         raise StaleVersion(current_version=obj.version)
-
-
-def _refuse_nulls(data: dict[str, Any], clearable: tuple[str, ...] = ()) -> None:
-    for name, value in data.items():
-        if value is None and name not in clearable:
-            raise ValidationError({name: [_("This field may not be null.")]})
 
 
 def _boolean(value: str, field: str) -> bool:
@@ -130,11 +126,11 @@ class DefinitionOut(Schema):
 
     @staticmethod
     def resolve_created_at(obj: TaskDefinition) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
     @staticmethod
     def resolve_updated_at(obj: TaskDefinition) -> dt.datetime | None:
-        return _utc(obj.updated_at)
+        return utc_time(obj.updated_at)
 
 
 class RuleOut(Schema):
@@ -175,11 +171,11 @@ class RuleOut(Schema):
 
     @staticmethod
     def resolve_definition(obj: Rule) -> dict[str, str] | None:
-        return _ref(obj.definition)
+        return ref_out(obj.definition)
 
     @staticmethod
     def resolve_activated_at(obj: Rule) -> dt.datetime | None:
-        return _utc(obj.activated_at)
+        return utc_time(obj.activated_at)
 
     @staticmethod
     def resolve_activity_kind(obj: Rule) -> dict[str, str] | None:
@@ -196,7 +192,7 @@ class RuleOut(Schema):
 
     @staticmethod
     def resolve_assign_team(obj: Rule) -> dict[str, str] | None:
-        return _ref(obj.assign_team)
+        return ref_out(obj.assign_team)
 
     @staticmethod
     def resolve_assign_role(obj: Rule) -> dict[str, str] | None:
@@ -217,11 +213,11 @@ class RuleOut(Schema):
 
     @staticmethod
     def resolve_created_at(obj: Rule) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
     @staticmethod
     def resolve_updated_at(obj: Rule) -> dt.datetime | None:
-        return _utc(obj.updated_at)
+        return utc_time(obj.updated_at)
 
 
 class PreviewOut(Schema):
@@ -250,7 +246,7 @@ class FollowUpOut(Schema):
 
     @staticmethod
     def resolve_rule(obj: FollowUp) -> dict[str, str] | None:
-        return _ref(obj.rule)
+        return ref_out(obj.rule)
 
     @staticmethod
     def resolve_regarding(obj: FollowUp) -> dict[str, str] | None:
@@ -291,7 +287,7 @@ class FollowUpOut(Schema):
 
     @staticmethod
     def resolve_created_at(obj: FollowUp) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
 
 class OverrideOut(Schema):
@@ -322,7 +318,7 @@ class OverrideOut(Schema):
 
     @staticmethod
     def resolve_to_team(obj: Override) -> dict[str, str] | None:
-        return _ref(obj.to_team)
+        return ref_out(obj.to_team)
 
     @staticmethod
     def resolve_moved(obj: Override) -> int:
@@ -334,11 +330,11 @@ class OverrideOut(Schema):
 
     @staticmethod
     def resolve_created_at(obj: Override) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
     @staticmethod
     def resolve_reverted_at(obj: Override) -> dt.datetime | None:
-        return _utc(obj.reverted_at)
+        return utc_time(obj.reverted_at)
 
     @staticmethod
     def resolve_reverted_by(obj: Override) -> dict[str, str] | None:
@@ -534,7 +530,7 @@ def _rule_data(request: HttpRequest, payload: RuleIn) -> dict[str, Any]:
     """The fields sent, with the records they name found (an unknown one is named by its field)."""
     data = payload.model_dump(exclude_unset=True)
     data.pop("version", None)
-    _refuse_nulls(data, RULE_CLEARABLE)
+    refuse_nulls(data, RULE_CLEARABLE)
     for name in BLANK_WHEN_NULL:
         if name in data and data[name] is None:
             data[name] = ""
@@ -588,7 +584,7 @@ def list_definitions(request: HttpRequest, params: Query[DefinitionListParams]) 
                          "do first), pending (what waiting means), complete (what done means).")
 def create_definition(request: HttpRequest, payload: DefinitionCreate) -> Status:
     data = payload.model_dump(exclude_unset=True)
-    _refuse_nulls(data)
+    refuse_nulls(data)
     definition = services.definition_save(actor=request.user, definition=None, data=data)
     return Status(201, _definition(definition.public_id))
 
@@ -604,7 +600,7 @@ def get_definition(request: HttpRequest, definition_id: str) -> TaskDefinition:
 def update_definition(request: HttpRequest, definition_id: str, payload: DefinitionUpdate) -> TaskDefinition:
     definition = _definition(definition_id)
     data = payload.model_dump(exclude_unset=True, exclude={"version"})
-    _refuse_nulls(data)
+    refuse_nulls(data)
     services.definition_save(actor=request.user, definition=definition, data=data, version=payload.version)
     return _definition(definition_id)
 

@@ -24,7 +24,7 @@ from rapport.campaigns.models import (
     ListKind,
 )
 from rapport.core.access import record_visible
-from rapport.core.apitools import InputSchema, ListParams, api_page, refuse_unknown_params
+from rapport.core.apitools import InputSchema, ListParams, api_page, ref_out, refuse_unknown_params, utc_time
 from rapport.core.models import Action, Visibility
 from rapport.core.selectors import user_get, written
 from rapport.directory.models import Contact
@@ -36,17 +36,11 @@ router = Router(tags=["distribution lists and campaigns"])
 VERSION_HELP = "The version you read; a stale one answers 409"
 
 
-def _ref(obj: Any) -> dict[str, str] | None:
-    return {"id": obj.public_id, "name": str(obj)} if obj is not None else None
-
 
 def _seen(context: dict[str, Any], obj: Any) -> dict[str, str] | None:
     """A linked record, named only to a reader who may see it."""
-    return _ref(obj) if record_visible(context["request"].user, obj) else None
+    return ref_out(obj) if record_visible(context["request"].user, obj) else None
 
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    return moment.astimezone(dt.UTC) if moment is not None else None
 
 
 # --- Schemas out -----------------------------------------------------------------------------------
@@ -81,11 +75,11 @@ class DistributionListOut(Schema):
 
     @staticmethod
     def resolve_created_at(obj: DistributionList) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
     @staticmethod
     def resolve_updated_at(obj: DistributionList) -> dt.datetime | None:
-        return _utc(obj.updated_at)
+        return utc_time(obj.updated_at)
 
 
 class DistributionListPage(Schema):
@@ -161,19 +155,19 @@ class CampaignOut(Schema):
 
     @staticmethod
     def resolve_started_at(obj: Campaign) -> dt.datetime | None:
-        return _utc(obj.started_at)
+        return utc_time(obj.started_at)
 
     @staticmethod
     def resolve_finished_at(obj: Campaign) -> dt.datetime | None:
-        return _utc(obj.finished_at)
+        return utc_time(obj.finished_at)
 
     @staticmethod
     def resolve_created_at(obj: Campaign) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
     @staticmethod
     def resolve_updated_at(obj: Campaign) -> dt.datetime | None:
-        return _utc(obj.updated_at)
+        return utc_time(obj.updated_at)
 
 
 class CampaignPage(Schema):
@@ -200,11 +194,11 @@ class RecipientOut(Schema):
 
     @staticmethod
     def resolve_queued_at(obj: CampaignRecipient) -> dt.datetime | None:
-        return _utc(obj.queued_at)
+        return utc_time(obj.queued_at)
 
     @staticmethod
     def resolve_status_changed_at(obj: CampaignRecipient) -> dt.datetime | None:
-        return _utc(obj.status_changed_at)
+        return utc_time(obj.status_changed_at)
 
 
 class RecipientPage(Schema):

@@ -7,6 +7,7 @@ fails validation answers 422; a stale version or a possible duplicate 409.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,6 +49,23 @@ class InputSchema(Schema):
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("A NUL character is not allowed.")
         return value
+
+
+def utc_time(moment: dt.datetime | None) -> dt.datetime | None:
+    """A stored time as the API shows it: ISO 8601 in UTC (stored times are UTC already; this fixes the offset)."""
+    return moment.astimezone(dt.UTC) if moment is not None else None
+
+
+def ref_out(obj: Any) -> dict[str, str] | None:
+    """A related record as the API names it: its public id and its name."""
+    return {"id": obj.public_id, "name": str(obj)} if obj is not None else None
+
+
+def refuse_nulls(data: dict[str, Any], clearable: tuple[str, ...] = ()) -> None:
+    """A PATCH body's null is refused, naming the field, except for fields that may be cleared."""
+    for name, value in data.items():
+        if value is None and name not in clearable:
+            raise ValidationError({name: [_("This field may not be null.")]})
 
 
 def error_body(detail: str, errors: dict[str, list[str]] | None = None, **extra: Any) -> dict[str, Any]:

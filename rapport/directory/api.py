@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from rapport.core.access import record_visible
-from rapport.core.apitools import InputSchema, ListParams, api_page
+from rapport.core.apitools import InputSchema, ListParams, api_page, ref_out
 from rapport.core.models import Action, Visibility
 from rapport.core.selectors import user_get
 from rapport.directory import selectors, services
@@ -47,10 +47,6 @@ class Ref(Schema):
     name: str
 
 
-def _ref(obj: Any) -> dict[str, str] | None:
-    return {"id": obj.public_id, "name": str(obj)} if obj is not None else None
-
-
 class RecordOut(Schema):
     id: str
     version: int
@@ -68,7 +64,7 @@ class RecordOut(Schema):
 
     @staticmethod
     def resolve_owner(obj: Any) -> dict[str, str] | None:
-        return _ref(obj.owner)
+        return ref_out(obj.owner)
 
     @staticmethod
     def resolve_attributes(obj: Any) -> dict[str, str]:
@@ -92,7 +88,7 @@ class AccountOut(RecordOut):
 
     @staticmethod
     def resolve_parent(obj: Account, context: dict[str, Any]) -> dict[str, str] | None:
-        return _ref(obj.parent) if record_visible(context["request"].user, obj.parent) else None
+        return ref_out(obj.parent) if record_visible(context["request"].user, obj.parent) else None
 
 
 class ContactOut(RecordOut):
@@ -108,7 +104,7 @@ class ContactOut(RecordOut):
 
     @staticmethod
     def resolve_account(obj: Contact, context: dict[str, Any]) -> dict[str, str] | None:
-        return _ref(obj.account) if record_visible(context["request"].user, obj.account) else None
+        return ref_out(obj.account) if record_visible(context["request"].user, obj.account) else None
 
 
 class AccountPage(Schema):

@@ -17,7 +17,7 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from pydantic import field_validator
 
-from rapport.core.apitools import InputSchema, ListParams, api_page
+from rapport.core.apitools import InputSchema, ListParams, api_page, utc_time
 from rapport.core.models import Action
 from rapport.mail import selectors, services
 from rapport.mail.models import EmailAttachment, EmailMessage
@@ -28,9 +28,6 @@ router = Router(tags=["mail"])
 VERSION_HELP = "The message's version you read; a stale one answers 409 (leave it out to act on the current one)"
 MAX_RECORDS = 20
 
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    return moment.astimezone(dt.UTC) if moment is not None else None
 
 
 # --- Schemas out -----------------------------------------------------------------------------------
@@ -96,11 +93,11 @@ class EmailSummaryOut(Schema):
 
     @staticmethod
     def resolve_sent_at(obj: EmailMessage) -> dt.datetime | None:
-        return _utc(obj.sent_at)
+        return utc_time(obj.sent_at)
 
     @staticmethod
     def resolve_received_at(obj: EmailMessage) -> dt.datetime | None:
-        return _utc(obj.received_at)
+        return utc_time(obj.received_at)
 
     @staticmethod
     def resolve_filed_to(obj: Any) -> list[dict[str, str]]:
@@ -136,11 +133,11 @@ class EmailOut(EmailSummaryOut):
 
     @staticmethod
     def resolve_created_at(obj: EmailMessage) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
     @staticmethod
     def resolve_updated_at(obj: EmailMessage) -> dt.datetime | None:
-        return _utc(obj.updated_at)
+        return utc_time(obj.updated_at)
 
 
 class EmailPage(Schema):

@@ -22,7 +22,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 from rapport.activities import selectors as activity_selectors
 from rapport.activities.models import ActivityStatus, ActivityType
 from rapport.core.access import record_visible
-from rapport.core.apitools import InputSchema, ListParams, api_page, refuse_unknown_params
+from rapport.core.apitools import (
+    InputSchema,
+    ListParams,
+    api_page,
+    ref_out,
+    refuse_nulls,
+    refuse_unknown_params,
+    utc_time,
+)
 from rapport.core.models import Action, User, Visibility
 from rapport.core.selectors import user_get, written
 from rapport.sales import selectors, services
@@ -50,21 +58,15 @@ MAX_POSITION = 1_000_000
 VERSION_HELP = "The version you read; a stale one answers 409"
 
 
-def _ref(obj: Any) -> dict[str, str] | None:
-    return {"id": obj.public_id, "name": str(obj)} if obj is not None else None
-
 
 def _seen(context: dict[str, Any], obj: Any) -> dict[str, str] | None:
     """A linked record, named only to a reader who may see it."""
-    return _ref(obj) if record_visible(context["request"].user, obj) else None
+    return ref_out(obj) if record_visible(context["request"].user, obj) else None
 
 
 def _money(value: Any) -> str:
     return str(Decimal(str(value if value is not None else 0)).quantize(CENT))
 
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    return moment.astimezone(dt.UTC) if moment is not None else None
 
 
 # --- Schemas out -----------------------------------------------------------------------------------
@@ -89,15 +91,15 @@ class RecordOut(Schema):
 
     @staticmethod
     def resolve_owner(obj: Any) -> dict[str, str] | None:
-        return _ref(obj.owner)
+        return ref_out(obj.owner)
 
     @staticmethod
     def resolve_created_at(obj: Any) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
     @staticmethod
     def resolve_updated_at(obj: Any) -> dt.datetime | None:
-        return _utc(obj.updated_at)
+        return utc_time(obj.updated_at)
 
 
 class LeadOut(RecordOut):
@@ -134,7 +136,7 @@ class LeadOut(RecordOut):
 
     @staticmethod
     def resolve_converted_at(obj: Lead) -> dt.datetime | None:
-        return _utc(obj.converted_at)
+        return utc_time(obj.converted_at)
 
 
 class StageBrief(Schema):
@@ -149,7 +151,7 @@ class StageBrief(Schema):
 
     @staticmethod
     def resolve_pipeline(obj: PipelineStage) -> dict[str, str] | None:
-        return _ref(obj.pipeline)
+        return ref_out(obj.pipeline)
 
 
 class StageOut(StageBrief):
@@ -196,12 +198,12 @@ class OpportunityOut(RecordOut):
 
     @staticmethod
     def resolve_stage_changed_at(obj: Opportunity) -> dt.datetime | None:
-        return _utc(obj.stage_changed_at)
+        return utc_time(obj.stage_changed_at)
 
     @staticmethod
     def resolve_contacts(obj: Opportunity, context: dict[str, Any]) -> list[dict[str, Any]]:
         user = context["request"].user
-        return [{"contact": _ref(row.contact), "role": row.role} for row in obj.contact_roles.all()
+        return [{"contact": ref_out(row.contact), "role": row.role} for row in obj.contact_roles.all()
                 if record_visible(user, row.contact)]
 
     @staticmethod
@@ -314,11 +316,11 @@ class CommunicationOut(Schema):
 
     @staticmethod
     def resolve_starts_at(obj: Any) -> dt.datetime | None:
-        return _utc(obj.activity.starts_at)
+        return utc_time(obj.activity.starts_at)
 
     @staticmethod
     def resolve_ends_at(obj: Any) -> dt.datetime | None:
-        return _utc(obj.activity.ends_at)
+        return utc_time(obj.activity.ends_at)
 
     @staticmethod
     def resolve_type(obj: Any) -> dict[str, str]:
@@ -327,11 +329,11 @@ class CommunicationOut(Schema):
 
     @staticmethod
     def resolve_workflow(obj: Any) -> dict[str, str] | None:
-        return _ref(obj.communication_type.workflow)
+        return ref_out(obj.communication_type.workflow)
 
     @staticmethod
     def resolve_account(obj: Any) -> dict[str, str] | None:
-        return _ref(obj.account)
+        return ref_out(obj.account)
 
     @staticmethod
     def resolve_contact(obj: Any, context: dict[str, Any]) -> dict[str, str] | None:
@@ -878,7 +880,7 @@ def create_stage(request: HttpRequest, payload: StageCreate) -> Status:
         data["pipeline"] = selectors.api_pipeline(public_id=data["pipeline"])
     else:
         data.pop("pipeline", None)
-    _refuse_nulls(data)
+    refuse_nulls(data)
     return Status(201, selectors.stage_get(_stage_save(request, data).public_id))
 
 
@@ -892,7 +894,7 @@ def get_stage(request: HttpRequest, stage_id: str) -> PipelineStage:
 def update_stage(request: HttpRequest, stage_id: str, payload: StageIn) -> PipelineStage:
     stage = selectors.stage_get(stage_id)
     data = payload.model_dump(exclude_unset=True)
-    _refuse_nulls(data)
+    refuse_nulls(data)
     return selectors.stage_get(_stage_save(request, data, stage).public_id)
 
 
@@ -902,12 +904,6 @@ def delete_stage(request: HttpRequest, stage_id: str) -> Status:
     stage = selectors.stage_get(stage_id)
     services.stage_delete(actor=request.user, stage=stage)
     return Status(204, None)
-
-
-def _refuse_nulls(data: dict[str, Any]) -> None:
-    for name, value in data.items():
-        if value is None:
-            raise ValidationError({name: [_("This field may not be null.")]})
 
 
 # --- Orders ----------------------------------------------------------------------------------------
@@ -994,7 +990,7 @@ def _with_tree(workflow: WorkflowDefinition) -> _WithTree:
 def _workflow_data(payload: WorkflowIn) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     data = payload.model_dump(exclude_unset=True)
     tree = data.pop("types", None)
-    _refuse_nulls(data)
+    refuse_nulls(data)
     if tree is not None:
         tree = [branch.model_dump() for branch in payload.types or []]
     elif "types" in payload.model_fields_set:
@@ -1058,7 +1054,7 @@ def _with_paths(communications: list[Communication]) -> list[Communication]:
 
 def _activity_data(request: HttpRequest, payload: CommunicationCreate) -> dict[str, Any]:
     data = payload.model_dump(exclude_unset=True, exclude={"account", "contact", "communication_type"})
-    _refuse_nulls(data)
+    refuse_nulls(data)
     activity_type = data["activity_type"] = payload.activity_type
     wrong = ("starts_at", "ends_at") if activity_type == ActivityType.TASK else ("due_on",)
     for name in wrong:

@@ -22,7 +22,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from rapport.activities.models import ActivityStatus
 from rapport.core.access import record_visible
-from rapport.core.apitools import InputSchema, ListParams, api_page
+from rapport.core.apitools import InputSchema, ListParams, api_page, ref_out, utc_time
 from rapport.core.errors import StaleVersion
 from rapport.core.models import Action, User, Visibility
 from rapport.core.selectors import user_get, written
@@ -46,9 +46,6 @@ VERSION_HELP = "The version you read; a stale one answers 409"
 # cursor never carries a null, which keyset pagination cannot compare with.
 
 
-def _ref(obj: Any) -> dict[str, str] | None:
-    return {"id": obj.public_id, "name": str(obj)} if obj is not None else None
-
 
 def _user(obj: Any) -> dict[str, str] | None:
     return {"id": obj.public_id, "name": obj.display_name} if obj is not None else None
@@ -56,11 +53,8 @@ def _user(obj: Any) -> dict[str, str] | None:
 
 def _seen(context: dict[str, Any], obj: Any) -> dict[str, str] | None:
     """A linked record, named only to a reader who may see it."""
-    return _ref(obj) if record_visible(context["request"].user, obj) else None
+    return ref_out(obj) if record_visible(context["request"].user, obj) else None
 
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    return moment.astimezone(dt.UTC) if moment is not None else None
 
 
 # --- Schemas out -----------------------------------------------------------------------------------
@@ -92,7 +86,7 @@ class PendingOut(Schema):
 
     @staticmethod
     def resolve_created_at(obj: SupportRequest) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
 
 class RequestOut(PendingOut):
@@ -103,7 +97,7 @@ class RequestOut(PendingOut):
 
     @staticmethod
     def resolve_answered_at(obj: SupportRequest) -> dt.datetime | None:
-        return _utc(obj.answered_at)
+        return utc_time(obj.answered_at)
 
     @staticmethod
     def resolve_answered_by(obj: SupportRequest) -> dict[str, str] | None:
@@ -206,15 +200,15 @@ class SupportItemOut(Schema):
 
     @staticmethod
     def resolve_created_at(obj: SupportItem) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
     @staticmethod
     def resolve_updated_at(obj: SupportItem) -> dt.datetime | None:
-        return _utc(obj.updated_at)
+        return utc_time(obj.updated_at)
 
     @staticmethod
     def resolve_closed_at(obj: SupportItem) -> dt.datetime | None:
-        return _utc(obj.closed_at)
+        return utc_time(obj.closed_at)
 
 
 class SupportItemPage(Schema):

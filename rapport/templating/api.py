@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from rapport.core.apitools import InputSchema, ListParams, api_page
+from rapport.core.apitools import InputSchema, ListParams, api_page, ref_out, utc_time
 from rapport.core.models import Action, User, Visibility
 from rapport.core.selectors import user_get, written
 from rapport.templating import selectors, services
@@ -33,12 +33,6 @@ class Ref(Schema):
     name: str
 
 
-def _ref(obj: Any) -> dict[str, str] | None:
-    return {"id": obj.public_id, "name": str(obj)} if obj is not None else None
-
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    return moment.astimezone(dt.UTC) if moment is not None else None
 
 
 class TemplateOut(Schema):
@@ -60,15 +54,15 @@ class TemplateOut(Schema):
 
     @staticmethod
     def resolve_owner(obj: Template) -> dict[str, str] | None:
-        return _ref(obj.owner)
+        return ref_out(obj.owner)
 
     @staticmethod
     def resolve_created_at(obj: Template) -> dt.datetime | None:
-        return _utc(obj.created_at)
+        return utc_time(obj.created_at)
 
     @staticmethod
     def resolve_updated_at(obj: Template) -> dt.datetime | None:
-        return _utc(obj.updated_at)
+        return utc_time(obj.updated_at)
 
 
 class TemplatePage(Schema):
@@ -197,7 +191,7 @@ def preview_template(request: HttpRequest, template_id: str, payload: PreviewIn)
     else:
         contact = selectors.first_visible_contact(user=request.user)
     rendered = selectors.template_preview(user=request.user, template=template, contact=contact)
-    return {"contact": _ref(contact), "subject": rendered.subject, "body": rendered.body}
+    return {"contact": ref_out(contact), "subject": rendered.subject, "body": rendered.body}
 
 
 @router.post("/templates/{template_id}/letters", response={200: None},
