@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -13,6 +14,10 @@ from django.test import Client
 from rapport.core.models import User
 from rapport.core.services import token_create
 from tests.factories import TeamFactory, UserFactory
+
+# aiosmtpd logs every connection from its server thread, sometimes after pytest has closed the stream a
+# test captured: "--- Logging error ---" noise in the output. Its warnings and errors still show.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 CHROMIUM = "/usr/bin/chromium"
 
