@@ -49,7 +49,7 @@ from rapport.directory.filters import CONTACT_FILTERS
 from rapport.directory.models import Contact
 from rapport.directory.selectors import contact_list
 from rapport.mail.models import OutboxMessage, OutboxStatus
-from rapport.mail.services import queue_email
+from rapport.mail.services import outbox_message, queue_emails
 from rapport.templating.models import Template, TemplateKind
 
 logger = logging.getLogger(__name__)
@@ -516,11 +516,14 @@ def _dispatch_chunk(campaign_id: int, now: dt.datetime) -> tuple[int, bool]:
                        .order_by("id"))
         contacts = {contact.pk: contact for contact in with_merge_data(Contact.objects.filter(
             pk__in=[row.contact_id for row in claimed if row.contact_id]))}
+        messages = []
         for row in claimed:
             subject, body, headers = message_for(campaign, row, contact=contacts.get(row.contact_id or 0),
                                                  token=row.token)
-            row.outbox_message = queue_email(to=[row.email], subject=subject, body=body, kind=CAMPAIGN_KIND,
-                                             headers=headers, from_email=campaign.from_email or None)
+            messages.append(outbox_message(to=[row.email], subject=subject, body=body, kind=CAMPAIGN_KIND,
+                                           headers=headers, from_email=campaign.from_email or None))
+        for row, message in zip(claimed, queue_emails(messages), strict=True):
+            row.outbox_message = message
         CampaignRecipient.objects.bulk_update(claimed, ["outbox_message"], batch_size=500)
         return len(claimed), len(ids) == take and take < allowance
 

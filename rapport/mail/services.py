@@ -52,11 +52,11 @@ def _message_domain() -> str:
     return sender.rsplit("@", 1)[-1].strip("> ") if "@" in sender else "rapport.localhost"
 
 
-def queue_email(
+def outbox_message(
     *, to: Sequence[str], subject: str, body: str, html_body: str = "", kind: str = "",
     headers: dict[str, str] | None = None, from_email: str | None = None,
 ) -> OutboxMessage:
-    """Put a message in the outbox; it is sent after the surrounding transaction commits."""
+    """A message checked and ready for the outbox, not yet saved: hand one or many to queue_emails."""
     recipients = [address.strip() for address in to if address and address.strip()]
     if not recipients:
         raise ValidationError({"to": [_("The message has no recipient with an email address.")]})
@@ -65,13 +65,29 @@ def queue_email(
             validate_email(address)
         except ValidationError:
             raise ValidationError({"to": [_("%s is not an email address.") % address]}) from None
-    message = OutboxMessage.objects.create(
+    return OutboxMessage(
         kind=kind, from_email=from_email or settings.DEFAULT_FROM_EMAIL, to=recipients,
         subject=" ".join(subject.split())[:300], body=body, html_body=html_body, headers=headers or {},
         message_id=make_msgid(domain=_message_domain()), next_attempt_at=timezone.now(),
     )
-    _wake_worker_on_commit()
-    return message
+
+
+def queue_emails(messages: Sequence[OutboxMessage]) -> list[OutboxMessage]:
+    """Put messages made by outbox_message in the outbox in one insert (a campaign's slice); they are
+    sent after the surrounding transaction commits. The saved messages carry their ids."""
+    saved = OutboxMessage.objects.bulk_create(messages, batch_size=500)
+    if saved:
+        _wake_worker_on_commit()
+    return saved
+
+
+def queue_email(
+    *, to: Sequence[str], subject: str, body: str, html_body: str = "", kind: str = "",
+    headers: dict[str, str] | None = None, from_email: str | None = None,
+) -> OutboxMessage:
+    """Put a message in the outbox; it is sent after the surrounding transaction commits."""
+    return queue_emails([outbox_message(to=to, subject=subject, body=body, html_body=html_body, kind=kind,
+                                        headers=headers, from_email=from_email)])[0]
 
 
 def _wake_worker_on_commit() -> None:

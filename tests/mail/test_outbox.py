@@ -205,3 +205,27 @@ def test_a_transaction_that_queues_many_messages_wakes_the_worker_once(monkeypat
     assert woken == [1]
     mail_services.queue_email(to=["alone@example.com"], subject="Hello", body="Text")  # autocommit: at once
     assert woken == [1, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queue_emails_saves_many_in_a_few_inserts_each_with_its_own_message_id(django_assert_max_num_queries):
+    from rapport.mail.services import outbox_message, queue_emails
+
+    messages = [outbox_message(to=[f"person{number}@example.com"], subject=f"Hello {number}", body="Text",
+                               kind="campaign") for number in range(300)]
+    # A few multi-row INSERTs (SQLite caps the variables of one statement), never one per message.
+    with django_assert_max_num_queries(10):
+        saved = queue_emails(messages)
+
+    assert [message.pk is not None for message in saved] == [True] * 300
+    assert OutboxMessage.objects.filter(kind="campaign").count() == 300
+    assert len({message.message_id for message in saved}) == 300
+
+
+def test_a_bad_address_is_refused_before_anything_is_queued():
+    from rapport.mail.services import outbox_message
+
+    with pytest.raises(ValidationError) as refused:
+        outbox_message(to=["not an address"], subject="Hello", body="Text")
+    assert "not an email address" in str(refused.value)
+    assert not OutboxMessage.objects.exists()
