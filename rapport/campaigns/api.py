@@ -504,7 +504,7 @@ def cancel_campaign(request: HttpRequest, campaign_id: str, payload: VersionIn) 
                         "email; default added.")
 def list_recipients(request: HttpRequest, campaign_id: str, params: Query[RecipientListParams]) -> dict:
     campaign = selectors.campaign_get(user=request.user, public_id=campaign_id)
-    qs = selectors.recipient_list(campaign=campaign, params=request.GET).select_related("contact")
+    qs = selectors.recipient_list(user=request.user, campaign=campaign, params=request.GET).select_related("contact")
     return api_page(qs, params=params, allowed_orderings=RECIPIENT_ORDERINGS, default_ordering="added")
 
 

@@ -279,11 +279,15 @@ def recipient_counts(*, campaign: Campaign) -> dict[str, int]:
     return counts
 
 
-def recipient_list(*, campaign: Campaign, params: Any) -> QuerySet[CampaignRecipient]:
+def recipient_list(*, user: Any, campaign: Campaign, params: Any) -> QuerySet[CampaignRecipient]:
     """A campaign's recipients (the campaign was found through visible_to), filtered by status and
-    the start of the address. Whoever may see a campaign sees to whom it went: the names and
-    addresses as they were when it started."""
-    return filter_recipients(CampaignRecipient.objects.filter(campaign=campaign), params)
+    the start of the address: all of them, with names and addresses as they were when it started, for
+    whoever may change the campaign (who starts it answers for whom it reaches); for anyone else only
+    those whose contact they may see themselves."""
+    qs = CampaignRecipient.objects.filter(campaign=campaign)
+    if not can(user, Campaign.record_type, Action.UPDATE, campaign):
+        qs = qs.filter(contact__in=Contact.objects.visible_to(user).values("pk"))
+    return filter_recipients(qs, params)
 
 
 def campaign_detail(*, user: Any, campaign: Campaign) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -425,16 +425,16 @@ def campaign_start(*, actor: Any, campaign: Campaign, version: int | None = None
 @transaction.atomic
 def campaign_cancel(*, actor: Any, campaign: Campaign, version: int | None = None,
                     now: dt.datetime | None = None) -> Campaign:
-    """Stop a sending campaign: those still waiting are skipped; messages already in the outbox go out."""
+    """Stop a sending campaign: those still waiting are skipped, and messages no worker has picked up yet
+    are taken back from the outbox."""
     require(actor, CAMPAIGN, Action.UPDATE, owner_id=campaign.owner_id)
     locked = _locked(campaign, version)
     if locked.status != CampaignStatus.SENDING:
         raise Conflict(_("%(name)s is %(status)s: only a campaign that is sending can be cancelled.")
                        % {"name": locked.name, "status": locked.get_status_display().lower()})
     moment = now or timezone.now()
-    CampaignRecipient.objects.filter(campaign=locked, status=RecipientStatus.WAITING).update(
-        status=RecipientStatus.SKIPPED, skip_reason=_("The campaign was cancelled before this was sent."),
-        status_changed_at=moment)
+    _withdraw(CampaignRecipient.objects.filter(campaign=locked),
+              _("The campaign was cancelled before this was sent."), moment)
     return record_update(locked, actor=actor, version=locked.version, data={
         "status": CampaignStatus.CANCELLED, "finished_at": moment})
 
@@ -487,6 +487,12 @@ def _mark_delivered(now: dt.datetime) -> None:
                                      status=RecipientStatus.QUEUED).update(
         status=RecipientStatus.SKIPPED, skip_reason=_("Delivery failed after every retry; see the outbox."),
         status_changed_at=now)
+    # A dispatch commits a claim with its message, so a queued recipient without one lost it afterwards
+    # (an administrator deleted it): without this the campaign would wait for it for ever.
+    CampaignRecipient.objects.filter(campaign_id__in=active_ids, status=RecipientStatus.QUEUED,
+                                     outbox_message__isnull=True).update(
+        status=RecipientStatus.SKIPPED, skip_reason=_("The message was removed from the outbox."),
+        status_changed_at=now)
 
 
 def _dispatch_chunk(campaign_id: int, now: dt.datetime) -> tuple[int, bool]:
@@ -501,6 +507,10 @@ def _dispatch_chunk(campaign_id: int, now: dt.datetime) -> tuple[int, bool]:
         if campaign is None:  # another worker is dispatching it, or it stopped
             return 0, False
         recipients = CampaignRecipient.objects.filter(campaign_id=campaign_id)
+        # Suppressed since the start (an administrator's entry; _suppress handles the rest itself).
+        recipients.filter(Exists(Suppression.objects.filter(email_key=OuterRef("email"))),
+                          status=RecipientStatus.WAITING).update(
+            status=RecipientStatus.SKIPPED, skip_reason=_skip_reason(SuppressionReason.MANUAL), status_changed_at=now)
         allowance = campaign.rate_per_minute - recipients.filter(queued_at__gt=now - WINDOW).count()
         if allowance <= 0:
             return 0, False
@@ -566,9 +576,31 @@ def campaign_dispatch(*, now: dt.datetime | None = None) -> int:
 
 
 def _suppress(address: str, reason: str, campaign_id: int | None) -> None:
-    if address and not address.startswith(NO_ADDRESS):
-        Suppression.objects.bulk_create([Suppression(email_key=address.strip().lower()[:254], reason=reason,
-                                                     campaign_id=campaign_id)], ignore_conflicts=True)
+    """Put an address on the suppression list, and take it out of every campaign still sending: its
+    waiting recipients are skipped, and campaign messages to it that no worker has picked up yet are
+    withdrawn from the outbox (a message being sent right now is beyond recall)."""
+    if not address or address.startswith(NO_ADDRESS):
+        return
+    key = address.strip().lower()[:254]
+    Suppression.objects.bulk_create([Suppression(email_key=key, reason=reason, campaign_id=campaign_id)],
+                                    ignore_conflicts=True)
+    _withdraw(CampaignRecipient.objects.filter(email=key, campaign__status=CampaignStatus.SENDING),
+              _skip_reason(reason), timezone.now())
+
+
+def _withdraw(recipients: QuerySet[CampaignRecipient], reason: str, now: dt.datetime) -> None:
+    """Skip these recipients where it is not too late: those waiting, and those whose message no worker
+    has picked up yet (it is taken back from the outbox; one being sent right now is beyond recall)."""
+    queued = list(recipients.filter(status=RecipientStatus.QUEUED, outbox_message__status=OutboxStatus.QUEUED)
+                  .values_list("pk", "outbox_message_id"))
+    still_there: set[int] = set()
+    if queued:
+        OutboxMessage.objects.filter(pk__in=[message for _pk, message in queued], status=OutboxStatus.QUEUED).delete()
+        still_there = set(OutboxMessage.objects.filter(pk__in=[message for _pk, message in queued])
+                          .values_list("pk", flat=True))
+    taken_back = [pk for pk, message in queued if message not in still_there]
+    recipients.filter(Q(status=RecipientStatus.WAITING) | Q(pk__in=taken_back)).update(
+        status=RecipientStatus.SKIPPED, skip_reason=reason, status_changed_at=now)
 
 
 @transaction.atomic
@@ -626,7 +658,9 @@ def campaign_feedback(*, in_reply_to: Sequence[str], bounced_message_ids: Sequen
     is logged as usual. Anything else: False, and nothing written. Indexed lookups only."""
     if bounced_message_ids or bounced_addresses:
         bounced = _recipients_of(bounced_message_ids)
-        if not bounced and bounced_addresses:
+        # By address only when the report names none of Rapport's own messages: a bounce of a support
+        # request is not a campaign's, whoever else mailed that address.
+        if not bounced and bounced_addresses and not _names_outbox_message(bounced_message_ids):
             bounced = _recently_mailed(bounced_addresses)
         if bounced:
             with transaction.atomic():
@@ -653,5 +687,16 @@ def _recently_mailed(addresses: Sequence[str]) -> list[CampaignRecipient]:
     if not keys:
         return []
     since = timezone.now() - BOUNCE_WINDOW
-    return list(CampaignRecipient.objects.filter(campaign__started_at__gte=since, email__in=keys[:50],
-                                                 outbox_message__isnull=False))
+    rows = (CampaignRecipient.objects.filter(campaign__started_at__gte=since, email__in=keys[:50],
+                                             outbox_message__status=OutboxStatus.SENT)
+            .order_by("email", "-outbox_message__sent_at", "-id"))
+    # The campaign that mailed the address last is the one whose message bounced, not every campaign.
+    latest: dict[str, CampaignRecipient] = {}
+    for row in rows:
+        latest.setdefault(row.email, row)
+    return list(latest.values())
+
+
+def _names_outbox_message(message_ids: Sequence[str]) -> bool:
+    forms = _id_forms(message_ids)
+    return bool(forms) and OutboxMessage.objects.filter(message_id__in=forms).exists()

@@ -333,8 +333,8 @@ def campaign_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     return _campaign_form(request, campaign)
 
 
-def _recipients_for(campaign: Campaign) -> Callable[[Any], Any]:
-    return lambda params: selectors.recipient_list(campaign=campaign, params=params)
+def _recipients_for(user: Any, campaign: Campaign) -> Callable[[Any], Any]:
+    return lambda params: selectors.recipient_list(user=user, campaign=campaign, params=params)
 
 
 @login_required
@@ -342,7 +342,7 @@ def campaign_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """A campaign: what it sends to whom, how far it got (counts per status), its recipients (filtered by
     status, 50 to a page) and a preview for a person on its list."""
     campaign = selectors.campaign_get(user=request.user, public_id=public_id)
-    recipients = _recipients_for(campaign)
+    recipients = _recipients_for(request.user, campaign)
     if request.GET.get("part") == "count":
         return _count(request, recipients)
     context, status = _paged(request, recipients, RECIPIENT_ORDERINGS, "added")

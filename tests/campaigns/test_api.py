@@ -179,3 +179,28 @@ def test_someone_else_sees_the_campaign_but_not_a_hidden_list(personas, api_for)
     assert answer.status_code == 200 and answer.json()["distribution_list"] is None
     assert hidden.public_id not in answer.content.decode()
     assert api_for(personas.outsider).post(f"campaigns/{campaign.public_id}/start", {}).status_code == 403
+
+
+def test_recipients_show_everyone_to_who_may_change_the_campaign_and_only_visible_people_to_others(
+        personas, api_for):
+    from rapport.campaigns import services
+    from tests.conftest import client_for
+
+    owner = personas.owner
+    shared = people(owner, 2, prefix="shared", visibility="everyone")
+    private = people(owner, 2, prefix="private", visibility="private")
+    campaign = CampaignFactory(owner=owner, visibility="everyone", template=TemplateFactory(owner=owner),
+                               distribution_list=static_list(owner, shared + private, visibility="everyone"))
+    services.campaign_start(actor=owner, campaign=campaign)
+
+    def addresses(user) -> set[str]:
+        items = api_for(user).get(f"/api/v1/campaigns/{campaign.public_id}/recipients").json()["items"]
+        return {item["email"] for item in items}
+
+    assert addresses(owner) == {c.email for c in shared + private}
+    assert addresses(personas.outsider) == {c.email for c in shared}
+    page = client_for(personas.outsider).get(f"/campaigns/{campaign.public_id}/").content.decode()
+    assert shared[0].email in page and private[0].email not in page
+    # Searching by the start of an address finds nothing the viewer may not see.
+    found = api_for(personas.outsider).get(f"/api/v1/campaigns/{campaign.public_id}/recipients?q=private").json()
+    assert found["items"] == []

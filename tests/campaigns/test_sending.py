@@ -255,21 +255,58 @@ def test_an_unknown_unsubscribe_link_is_a_404_page(client):
 # --- Cancelling -------------------------------------------------------------------------------------------
 
 
-def test_cancelling_stops_those_waiting_and_follows_those_already_queued(personas, smtp_server):
+def test_cancelling_skips_those_waiting_and_takes_back_what_no_worker_has_picked_up(personas, smtp_server):
     owner = personas.owner
     campaign = _campaign(owner, people(owner, 30), rate_per_minute=10)
     services.campaign_start(actor=owner, campaign=campaign, now=T0)
     services.campaign_dispatch(now=T0)
+    # A worker is sending one of the ten queued messages right now: that one is beyond recall.
+    being_sent = CampaignRecipient.objects.filter(status=RecipientStatus.QUEUED).order_by("id").first()
+    OutboxMessage.objects.filter(pk=being_sent.outbox_message_id).update(
+        status=OutboxStatus.SENDING, claimed_at=timezone.now() - dt.timedelta(hours=1))
+
     cancelled = services.campaign_cancel(actor=owner, campaign=campaign, now=T0 + dt.timedelta(seconds=5))
+
     assert cancelled.status == CampaignStatus.CANCELLED
-    assert _counts(campaign) == {"queued": 10, "skipped": 20}
+    assert _counts(campaign) == {"queued": 1, "skipped": 29}
+    assert OutboxMessage.objects.filter(kind="campaign").count() == 1
     assert services.campaign_dispatch(now=timezone.now() + dt.timedelta(minutes=5)) == 0
     deliver_all()
     services.campaign_dispatch()
-    assert _counts(campaign) == {"sent": 10, "skipped": 20}
-    assert len(smtp_server.messages) == 10
+    assert _counts(campaign) == {"sent": 1, "skipped": 29}
+    assert len(smtp_server.messages) == 1
     with pytest.raises(Conflict):
         services.campaign_cancel(actor=owner, campaign=campaign)
+
+
+def test_an_address_suppressed_while_a_campaign_is_sending_gets_nothing_more_from_it(personas, smtp_server):
+    owner = personas.owner
+    contacts = people(owner, 3)
+    first = _campaign(owner, contacts, rate_per_minute=1)
+    second = _campaign(owner, contacts, rate_per_minute=1)
+    for campaign in (first, second):
+        services.campaign_start(actor=owner, campaign=campaign, now=T0)
+    services.campaign_dispatch(now=T0)  # one message each, to person0000
+
+    # person0001 unsubscribes from the first campaign (through a link of a later minute's message) ...
+    services.campaign_dispatch(now=T0 + dt.timedelta(seconds=61))
+    link_owner = CampaignRecipient.objects.get(campaign=first, email="person0001@example.com")
+    assert services.recipient_unsubscribe(token=link_owner.token)
+    # ... and an administrator suppresses person0002 by hand.
+    Suppression.objects.create(email_key="person0002@example.com", reason="manual")
+
+    # The second campaign had queued person0001's message, not yet picked up: it is taken back.
+    in_second = CampaignRecipient.objects.get(campaign=second, email="person0001@example.com")
+    assert in_second.status == RecipientStatus.SKIPPED and in_second.outbox_message is None
+    for minute in range(2, 6):
+        services.campaign_dispatch(now=T0 + dt.timedelta(seconds=61 * minute))
+    deliver_all()
+    services.campaign_dispatch()
+    to = Counter(rcpt.lower() for received in smtp_server.messages for rcpt in received.rcpt_tos)
+    # person0000 got both campaigns' first message, person0001 only the first campaign's (whose link they
+    # used), person0002 nothing after the suppression.
+    assert to == {"person0000@example.com": 2, "person0001@example.com": 1}
+    assert Campaign.objects.get(pk=second.pk).status == CampaignStatus.SENT
 
 
 def test_a_message_the_outbox_gave_up_on_is_skipped_with_the_reason(personas):
@@ -338,10 +375,38 @@ def test_a_bounce_naming_only_the_address_matches_a_recent_campaign_message(pers
                                       bounced_addresses=[third.email]) is False
 
 
+def test_a_bounce_of_other_mail_to_a_campaign_address_is_not_the_campaigns(personas, smtp_server):
+    from rapport.mail.services import queue_email
+
+    _sent, (first, _second, _third) = _sent_campaign(personas, smtp_server)
+    other = queue_email(to=[first.email], subject="Your support request", body="Text", kind="support_request")
+
+    assert services.campaign_feedback(in_reply_to=[], bounced_message_ids=[other.message_id],
+                                      bounced_addresses=[first.email]) is False
+    assert _status(first) == RecipientStatus.SENT
+    assert not Suppression.objects.exists()
+
+
+def test_a_bounce_naming_only_an_address_is_the_last_campaign_that_mailed_it(personas, smtp_server):
+    earlier, (first, _b, _c) = _sent_campaign(personas, smtp_server)
+    later = _campaign(personas.owner, [first])
+    services.campaign_start(actor=personas.owner, campaign=later)
+    services.campaign_dispatch()
+    deliver_all()
+    services.campaign_dispatch()
+
+    assert services.campaign_feedback(in_reply_to=[], bounced_message_ids=[],
+                                      bounced_addresses=[first.email]) is True
+    statuses = dict(CampaignRecipient.objects.filter(email=first.email).values_list("campaign_id", "status"))
+    assert statuses == {earlier.pk: RecipientStatus.SENT, later.pk: RecipientStatus.BOUNCED}
+
+
 def test_unrelated_mail_writes_nothing(personas, smtp_server, django_assert_max_num_queries):
     _sent_campaign(personas, smtp_server)
     before = (list(CampaignRecipient.objects.order_by("pk").values()), Suppression.objects.count())
-    with django_assert_max_num_queries(3):
+    # Per message: the campaign messages it names, and for a bounce naming only unknown ids, whether any is
+    # one of Rapport's own (before the recent-campaign lookup by address).
+    with django_assert_max_num_queries(4):
         assert services.campaign_feedback(in_reply_to=["abc@example.org"], bounced_message_ids=[],
                                           bounced_addresses=[]) is False
         assert services.campaign_feedback(in_reply_to=[], bounced_message_ids=["x@y.z"],
