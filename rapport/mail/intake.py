@@ -44,9 +44,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from rapport.core.access import can
 from rapport.core.history import display_value, history_record
-from rapport.core.models import Action, HistoryEntry, User, Visibility
+from rapport.core.models import HistoryEntry, User, Visibility
 from rapport.core.registry import record_event
 from rapport.mail.models import (
     EmailAttachment,
@@ -57,7 +56,7 @@ from rapport.mail.models import (
     PendingReason,
 )
 from rapport.mail.parsing import Bounce, ParsedMessage, clean_address, fold_id, is_daemon, parse_message
-from rapport.mail.selectors import LOGGING_PREFIX, user_for_logging_address
+from rapport.mail.selectors import LOGGING_PREFIX, may_log, user_for_logging_address
 
 logger = logging.getLogger(__name__)
 
@@ -175,12 +174,6 @@ def _log(raw: bytes, parsed: ParsedMessage, route: _Route, source: str, envelope
 
 
 # --- Routing ---------------------------------------------------------------------------------------
-
-
-def may_log(user: User) -> bool:
-    """Whether mail can be logged for a user: one whose role may change logged email (a read-only user's
-    logging address takes no mail; they could neither file nor discard it)."""
-    return bool(user.is_active and can(user, EmailMessage.record_type, Action.UPDATE))
 
 
 def _route(parsed: ParsedMessage, recipients: Sequence[str], source: str) -> _Route:

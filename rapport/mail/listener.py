@@ -47,9 +47,8 @@ def in_fresh_connection(function: Callable[[], T]) -> T:
 def recipient_refusal(address: str) -> str:
     """Why the listener refuses mail for an address (an SMTP reply), or "" when it takes it: the support
     address, or the logging address of an active user whose role may change logged email."""
-    from rapport.mail.intake import may_log
     from rapport.mail.parsing import clean_address
-    from rapport.mail.selectors import user_for_logging_address
+    from rapport.mail.selectors import may_log, user_for_logging_address
 
     cleaned = clean_address(address)
     if cleaned and cleaned == clean_address(settings.RAPPORT_SUPPORT_ADDRESS):

@@ -54,6 +54,12 @@ def logging_address(user: Any) -> str:
     return f"{LOGGING_PREFIX}{entry.key}@{settings.RAPPORT_MAIL_DOMAIN}"
 
 
+def may_log(user: Any) -> bool:
+    """Whether mail can be logged for a user: one whose role may change logged email (a read-only user
+    has no logging address: they could neither file nor discard what it took in)."""
+    return bool(user.is_active and can(user, EmailMessage.record_type, Action.UPDATE))
+
+
 def user_for_logging_address(address: str) -> User | None:
     """The active user a logging address belongs to, or None (any domain is accepted: a relay may
     rewrite it; the random key is what identifies the user)."""

@@ -377,3 +377,14 @@ def test_the_settings_page_shows_my_logging_address(personas, settings):
     page = client_for(personas.owner).get("/settings/profile/").content.decode()
     address = logging_address(personas.owner)
     assert 'id="email-logging"' in page and f'value="{address}"' in page and "BCC" in page
+
+
+def test_a_read_only_user_is_offered_no_logging_address(personas):
+    from tests.conftest import client_for
+
+    viewer = client_for(personas.viewer)
+    assert viewer.get("/api/v1/me").json()["logging_address"] is None
+    assert 'id="logging-address"' not in viewer.get("/settings/profile/").content.decode()
+    owner = client_for(personas.owner)
+    assert owner.get("/api/v1/me").json()["logging_address"].startswith("log-")
+    assert 'id="logging-address"' in owner.get("/settings/profile/").content.decode()
