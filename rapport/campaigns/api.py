@@ -24,7 +24,16 @@ from rapport.campaigns.models import (
     ListKind,
 )
 from rapport.core.access import record_visible
-from rapport.core.apitools import InputSchema, ListParams, api_page, ref_out, refuse_unknown_params, utc_time
+from rapport.core.apitools import (
+    BusinessRecordOut,
+    InputSchema,
+    ListParams,
+    RefOut,
+    api_page,
+    ref_out,
+    refuse_unknown_params,
+    utc_time,
+)
 from rapport.core.models import Action, Visibility
 from rapport.core.selectors import user_get, written
 from rapport.directory.models import Contact
@@ -46,40 +55,13 @@ def _seen(context: dict[str, Any], obj: Any) -> dict[str, str] | None:
 # --- Schemas out -----------------------------------------------------------------------------------
 
 
-class Ref(Schema):
-    id: str
-    name: str
-
-
-class DistributionListOut(Schema):
-    id: str
+class DistributionListOut(BusinessRecordOut):
     name: str
     description: str
     category: str = Field(..., description="What the list is for; account pages filter lists by it")
     kind: str = Field(..., description="static (the contacts added) or dynamic (the contacts a filter finds)")
     criteria: dict[str, Any] = Field(..., description="A dynamic list's filter: the contact list's parameters "
                                                       "q, owner, account, attr")
-    owner: Ref
-    visibility: str
-    version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-    @staticmethod
-    def resolve_id(obj: DistributionList) -> str:
-        return obj.public_id
-
-    @staticmethod
-    def resolve_owner(obj: DistributionList) -> dict[str, str] | None:
-        return {"id": obj.owner.public_id, "name": obj.owner.display_name}
-
-    @staticmethod
-    def resolve_created_at(obj: DistributionList) -> dt.datetime | None:
-        return utc_time(obj.created_at)
-
-    @staticmethod
-    def resolve_updated_at(obj: DistributionList) -> dt.datetime | None:
-        return utc_time(obj.updated_at)
 
 
 class DistributionListPage(Schema):
@@ -91,7 +73,7 @@ class MemberOut(Schema):
     id: str
     name: str
     email: str
-    account: Ref | None
+    account: RefOut | None
 
     @staticmethod
     def resolve_id(obj: Contact) -> str:
@@ -115,27 +97,17 @@ class MembersAdded(Schema):
     added: int = Field(..., description="How many were not on the list before")
 
 
-class CampaignOut(Schema):
-    id: str
+class CampaignOut(BusinessRecordOut):
     name: str
     status: str = Field(..., description="draft, sending, sent or cancelled")
-    distribution_list: Ref | None = Field(..., description="null when you may not see the list")
-    template: Ref | None = Field(..., description="null when you may not see the template")
+    distribution_list: RefOut | None = Field(..., description="null when you may not see the list")
+    template: RefOut | None = Field(..., description="null when you may not see the template")
     rate_per_minute: int
     from_email: str = Field(..., description="'' for the server's sender address")
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     recipients: dict[str, int] | None = Field(..., description="How many recipients are in each status "
                                                                "(on one campaign; null in lists)")
-    owner: Ref
-    visibility: str
-    version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-    @staticmethod
-    def resolve_id(obj: Campaign) -> str:
-        return obj.public_id
 
     @staticmethod
     def resolve_distribution_list(obj: Campaign, context: dict[str, Any]) -> dict[str, str] | None:
@@ -150,24 +122,12 @@ class CampaignOut(Schema):
         return getattr(obj, "counts", None)
 
     @staticmethod
-    def resolve_owner(obj: Campaign) -> dict[str, str] | None:
-        return {"id": obj.owner.public_id, "name": obj.owner.display_name}
-
-    @staticmethod
     def resolve_started_at(obj: Campaign) -> dt.datetime | None:
         return utc_time(obj.started_at)
 
     @staticmethod
     def resolve_finished_at(obj: Campaign) -> dt.datetime | None:
         return utc_time(obj.finished_at)
-
-    @staticmethod
-    def resolve_created_at(obj: Campaign) -> dt.datetime | None:
-        return utc_time(obj.created_at)
-
-    @staticmethod
-    def resolve_updated_at(obj: Campaign) -> dt.datetime | None:
-        return utc_time(obj.updated_at)
 
 
 class CampaignPage(Schema):
@@ -180,7 +140,7 @@ class RecipientOut(Schema):
     name: str
     status: str = Field(..., description="waiting, queued, sent, bounced, replied, unsubscribed or skipped")
     skip_reason: str
-    contact: Ref | None = Field(..., description="null when you may not see the contact (or it was removed)")
+    contact: RefOut | None = Field(..., description="null when you may not see the contact (or it was removed)")
     queued_at: dt.datetime | None = Field(..., description="When it was handed to the outbox")
     status_changed_at: dt.datetime
 

@@ -153,6 +153,41 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return api.create_response(request, error_body(str(exc)), status=exc.status_code)
 
 
+class RefOut(Schema):
+    """A related record or user as the API shows it: its public id and its name."""
+
+    id: str
+    name: str
+
+
+class BusinessRecordOut(Schema):
+    """What every business record's API shape carries: its id, version (for If-Match style updates),
+    owner, visibility and times (UTC). A resource's schema adds its own fields."""
+
+    id: str
+    version: int
+    owner: RefOut
+    visibility: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_id(obj: Any) -> str:
+        return obj.public_id
+
+    @staticmethod
+    def resolve_owner(obj: Any) -> dict[str, str] | None:
+        return ref_out(obj.owner)
+
+    @staticmethod
+    def resolve_created_at(obj: Any) -> dt.datetime | None:
+        return utc_time(obj.created_at)
+
+    @staticmethod
+    def resolve_updated_at(obj: Any) -> dt.datetime | None:
+        return utc_time(obj.updated_at)
+
+
 class ListParams(Schema):
     """Query parameters every list endpoint takes."""
 

@@ -6,7 +6,6 @@ refused (422) under `subject` or `body`, naming the field and its line.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -14,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from rapport.core.apitools import InputSchema, ListParams, api_page, ref_out, utc_time
+from rapport.core.apitools import BusinessRecordOut, InputSchema, ListParams, RefOut, api_page, ref_out
 from rapport.core.models import Action, User, Visibility
 from rapport.core.selectors import user_get, written
 from rapport.templating import selectors, services
@@ -28,41 +27,14 @@ VERSION_HELP = "The version you read; a stale one answers 409"
 MAX_API_CONTACTS = 1000
 
 
-class Ref(Schema):
-    id: str
-    name: str
 
 
-
-
-class TemplateOut(Schema):
-    id: str
-    version: int
-    owner: Ref
-    visibility: str
+class TemplateOut(BusinessRecordOut):
     name: str
     kind: str = Field(..., description="email or letter")
     description: str
     subject: str
     body: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-    @staticmethod
-    def resolve_id(obj: Template) -> str:
-        return obj.public_id
-
-    @staticmethod
-    def resolve_owner(obj: Template) -> dict[str, str] | None:
-        return ref_out(obj.owner)
-
-    @staticmethod
-    def resolve_created_at(obj: Template) -> dt.datetime | None:
-        return utc_time(obj.created_at)
-
-    @staticmethod
-    def resolve_updated_at(obj: Template) -> dt.datetime | None:
-        return utc_time(obj.updated_at)
 
 
 class TemplatePage(Schema):
@@ -103,7 +75,7 @@ class PreviewIn(InputSchema):
 
 
 class PreviewOut(Schema):
-    contact: Ref | None = Field(..., description="Whom the preview is for")
+    contact: RefOut | None = Field(..., description="Whom the preview is for")
     subject: str
     body: str
 
