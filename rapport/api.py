@@ -10,8 +10,12 @@ from rapport.campaigns.api import router as campaigns_router
 from rapport.core.api import router as core_router
 from rapport.core.apitools import API_AUTH, install_error_handlers
 from rapport.directory.api import router as directory_router
+from rapport.exports.api import router as exports_router
+from rapport.imports.api import router as imports_router
 from rapport.mail.api import router as mail_router
+from rapport.reports.api import router as reports_router
 from rapport.sales.api import router as sales_router
+from rapport.search.api import router as search_router
 from rapport.support.api import router as support_router
 from rapport.templating.api import router as templating_router
 
@@ -26,6 +30,8 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 install_error_handlers(api)
+# Exports first: GET /<resource>/export must win over the apps' GET /<resource>/{id}.
+api.add_router("/", exports_router)
 api.add_router("/", core_router)
 api.add_router("/", directory_router)
 api.add_router("/", activities_router)
@@ -35,3 +41,6 @@ api.add_router("/", automation_router)
 api.add_router("/", mail_router)
 api.add_router("/", templating_router)
 api.add_router("/", campaigns_router)
+api.add_router("/", search_router)
+api.add_router("/", imports_router)
+api.add_router("/", reports_router)

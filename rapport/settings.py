@@ -61,6 +61,10 @@ INSTALLED_APPS = [
     "rapport.automation",
     "rapport.templating",
     "rapport.campaigns",
+    "rapport.search",
+    "rapport.imports",
+    "rapport.exports",
+    "rapport.reports",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,10 @@ urlpatterns = [
     path("", include("rapport.automation.urls")),
     path("", include("rapport.templating.urls")),
     path("", include("rapport.campaigns.urls")),
+    path("", include("rapport.search.urls")),
+    path("", include("rapport.imports.urls")),
+    path("", include("rapport.exports.urls")),
+    path("", include("rapport.reports.urls")),
     # The admin signs in through Rapport's own page, so the sign-in throttle covers it too.
     path("admin/login/", core_views.login_view, name="admin_login"),
     path("admin/", admin.site.urls),

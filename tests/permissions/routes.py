@@ -459,6 +459,12 @@ from tests.permissions.routes_templating import ROUTES as TEMPLATING_ROUTES  # n
 
 ROUTES += AUTOMATION_ROUTES
 ROUTES += EMAIL_ROUTES + TEMPLATING_ROUTES + CAMPAIGN_ROUTES
+from tests.permissions.routes_exports import ROUTES as EXPORT_ROUTES  # noqa: E402
+from tests.permissions.routes_imports import ROUTES as IMPORT_ROUTES  # noqa: E402
+from tests.permissions.routes_reports import ROUTES as REPORT_ROUTES  # noqa: E402
+from tests.permissions.routes_search import ROUTES as SEARCH_ROUTES  # noqa: E402
+
+ROUTES += SEARCH_ROUTES + IMPORT_ROUTES + EXPORT_ROUTES + REPORT_ROUTES
 
 REGISTRY: dict[str, Route] = {route.key: route for route in ROUTES}
 assert len(REGISTRY) == len(ROUTES), "a route is registered twice"

@@ -269,9 +269,20 @@ OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {
 }
 
 # The mail, template and campaign subjects live in their own modules (one per feature team).
-from tests.permissions import world_campaigns, world_emails, world_templating  # noqa: E402
+from tests.permissions import (  # noqa: E402
+    world_campaigns,
+    world_emails,
+    world_exports,
+    world_imports,
+    world_reports,
+    world_search,
+    world_templating,
+)
 
-for _module in (world_emails, world_templating, world_campaigns):
+FEATURE_WORLDS = (world_emails, world_templating, world_campaigns, world_search, world_imports, world_exports,
+                  world_reports)
+
+for _module in FEATURE_WORLDS:
     RECORD_SUBJECTS.update(_module.RECORD_SUBJECTS)
     OTHER_SUBJECTS.update(_module.OTHER_SUBJECTS)
 
@@ -416,7 +427,7 @@ class World:
             "roles": list(Role.objects.order_by("pk").values()),
             "role_permissions": list(RolePermission.objects.order_by("pk").values()),
             "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user_id", "name", "prefix", "revoked_at")),
-            **{name: rows() for module in (world_emails, world_templating, world_campaigns)
+            **{name: rows() for module in FEATURE_WORLDS
                for name, rows in module.SNAPSHOT.items()},
         }
 

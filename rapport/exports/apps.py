@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ExportsConfig(AppConfig):
+    name = "rapport.exports"
+    label = "exports"
+    verbose_name = _("Exports")
+
+    def ready(self) -> None:
+        pass

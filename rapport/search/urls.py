@@ -1,0 +1,5 @@
+"""Pages of the search app."""
+
+from django.urls import URLPattern, path  # noqa: F401
+
+urlpatterns: list[URLPattern] = []
