@@ -176,7 +176,9 @@ def main() -> int:
 
     from bench.automation_workloads import run_automation_all
     from bench.campaign_workloads import run_campaign_all
+    from bench.import_workloads import run_import_all
     from bench.mail_workloads import run_mail_all
+    from bench.report_workloads import run_reports_all
     from bench.sales_workloads import run_sales_all
     from bench.support_workloads import run_support_all
     from bench.workloads import run_all
@@ -208,6 +210,8 @@ def main() -> int:
     results += run_automation_all(args.runs, args.size)
     results += run_mail_all(args.runs, args.size)
     results += run_campaign_all(args.runs, args.size)
+    results += run_reports_all(args.runs, args.size)
+    results += run_import_all(args.runs, args.size)
     for r in results:
         raw = f"raw {r.raw_p50_ms} ms, x{r.ratio_to_raw}" if r.raw_p50_ms else "no raw"
         print(f"  {r.name:<28} p50 {r.p50_ms:>7} ms  p99 {r.p99_ms:>7} ms  {r.queries:>2} queries  {raw}",

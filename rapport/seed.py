@@ -265,17 +265,27 @@ def seed(size_name: str, *, progress: bool = True, seed_value: int = 20261124) -
     activities = seed_activities(size_name, progress=progress, seed_value=seed_value, analyze=False)
     sales = seed_sales(size_name, progress=progress, seed_value=seed_value, analyze=False)
     support = seed_support(size_name, progress=progress, seed_value=seed_value, analyze=False)
+    search = seed_search_index(progress=progress)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     elapsed = time.perf_counter() - started
     summary = {"size": size.name, "users": len(users), "accounts": size.accounts, "contacts": size.contacts,
-               **activities, **sales, **support, "seconds": round(elapsed, 1)}
+               **activities, **sales, **support, **search, "seconds": round(elapsed, 1)}
     if progress:
         sys.stderr.write(f"Seeded {size.name}: {size.accounts:,} accounts, {size.contacts:,} contacts, "
                          f"{activities['activities']:,} activities, {activities['notes']:,} notes, "
                          f"{sales['orders']:,} orders, {sales['opportunities']:,} opportunities, "
                          f"{sales['leads']:,} leads in {elapsed:,.0f} s\n")
     return summary
+
+
+def seed_search_index(*, progress: bool = True) -> dict[str, Any]:
+    """Build the global search index over everything the bulk loads wrote around the record saves."""
+    from rapport.search.index import progress_line, reindex
+
+    started = time.perf_counter()
+    counts = reindex(progress=progress_line() if progress else None)
+    return {"search_index": sum(counts.values()), "search_index_seconds": round(time.perf_counter() - started, 1)}
 
 
 def _seed_users(size: Size, rng: random.Random) -> list[User]:

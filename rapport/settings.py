@@ -245,6 +245,9 @@ RAPPORT_SUPPORT_ADDRESS = env_str("RAPPORT_SUPPORT_ADDRESS", f"support@{RAPPORT_
 RAPPORT_MAIL_LISTEN = env_str("RAPPORT_MAIL_LISTEN", "127.0.0.1:2525")
 # The largest message accepted by the listener or IMAP polling, in bytes (default 25 MB).
 RAPPORT_MAIL_MAX_BYTES = env_int("RAPPORT_MAIL_MAX_BYTES", 25 * 1024 * 1024)
+# The largest import file, and what an XLSX may unpack to (0: ten times the file limit, at least 500 MB).
+RAPPORT_IMPORT_MAX_BYTES = env_int("RAPPORT_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+RAPPORT_IMPORT_MAX_UNPACKED_BYTES = env_int("RAPPORT_IMPORT_MAX_UNPACKED_BYTES", 0) or None
 # A mailbox to poll for mail to log: imaps://user:password@host:993/INBOX (empty: no polling).
 RAPPORT_IMAP_URL = env_str("RAPPORT_IMAP_URL", "")
 # Files Rapport keeps (raw messages, attachments): never served directly, only through views that check rights.

@@ -200,6 +200,10 @@ class HistoryEntry(models.Model):
         UPDATED = "updated", _("changed")
         DELETED = "deleted", _("deleted")
         RESTORED = "restored", _("restored")
+        # Another record was merged into this one (rapport.directory.merge), or this one into another.
+        MERGED = "merged", _("merged")
+        # Marked as not a duplicate of another record: the pair leaves the duplicates list.
+        DISTINCT = "distinct", _("marked as not a duplicate")
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.BigIntegerField()

@@ -7,7 +7,7 @@ their own rules around them. They run inside the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +22,22 @@ from rapport.core.models import Action, BusinessRecord, HistoryEntry
 from rapport.core.registry import record_event
 
 RecordT = TypeVar("RecordT", bound=BusinessRecord)
+
+# Told of every soft delete and restore, in the same transaction (the search index drops and takes back
+# the record): (kind "deleted" or "restored", the record). Apart from record_event's listeners, which are
+# told of creates and changes only, and act on those.
+LifecycleListener = Callable[[str, Any], None]
+_LIFECYCLE_LISTENERS: list[LifecycleListener] = []
+
+
+def register_lifecycle_listener(listener: LifecycleListener) -> None:
+    if listener not in _LIFECYCLE_LISTENERS:
+        _LIFECYCLE_LISTENERS.append(listener)
+
+
+def _lifecycle_event(kind: str, record: Any) -> None:
+    for listener in _LIFECYCLE_LISTENERS:
+        listener(kind, record)
 
 # Fields no client may set directly, whatever it sends.
 PROTECTED_FIELDS = frozenset(
@@ -146,6 +162,7 @@ def record_delete(record: RecordT, *, actor: Any, version: int | None = None, ri
     record.deleted_at = now
     record.version += 1
     history_record(record=record, actor=actor, kind=HistoryEntry.Kind.DELETED)
+    _lifecycle_event("deleted", record)
     return record
 
 
@@ -163,4 +180,5 @@ def record_restore(record: RecordT, *, actor: Any) -> RecordT:
     record.deleted_at = None
     record.version += 1
     history_record(record=record, actor=actor, kind=HistoryEntry.Kind.RESTORED)
+    _lifecycle_event("restored", record)
     return record

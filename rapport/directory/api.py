@@ -9,12 +9,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
 
 from rapport.core.access import record_visible
 from rapport.core.apitools import InputSchema, ListParams, api_page, ref_out
 from rapport.core.models import Action, Visibility
 from rapport.core.selectors import user_get
-from rapport.directory import selectors, services
+from rapport.directory import duplicates, merge, selectors, services
 from rapport.directory.filters import ACCOUNT_ORDERINGS, CONTACT_ORDERINGS
 from rapport.directory.models import Account, Address, Contact
 
@@ -183,6 +184,163 @@ class VersionIn(InputSchema):
     version: int | None = None
 
 
+# --- Duplicates and merge (schemas) -------------------------------------------------
+
+
+class DuplicateContactOut(Schema):
+    id: str
+    name: str
+    version: int
+    owner: Ref
+    account: Ref | None
+    email: str
+    secondary_email: str
+    phone: str
+    mobile: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_id(obj: Contact) -> str:
+        return obj.public_id
+
+    @staticmethod
+    def resolve_name(obj: Contact) -> str:
+        return obj.full_name
+
+    @staticmethod
+    def resolve_owner(obj: Contact) -> dict[str, str] | None:
+        return ref_out(obj.owner)
+
+    @staticmethod
+    def resolve_account(obj: Contact, context: dict[str, Any]) -> dict[str, str] | None:
+        return ref_out(obj.account) if record_visible(context["request"].user, obj.account) else None
+
+
+class DuplicateAccountOut(Schema):
+    id: str
+    name: str
+    version: int
+    owner: Ref
+    email: str
+    website: str
+    phone: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_id(obj: Account) -> str:
+        return obj.public_id
+
+    @staticmethod
+    def resolve_owner(obj: Account) -> dict[str, str] | None:
+        return ref_out(obj.owner)
+
+
+class AlsoOut(Schema):
+    reason: str
+    key: str
+
+
+class DuplicateContactGroupOut(Schema):
+    reason: str = Field(..., description="email, or name (the same or one edit apart, at the same account)")
+    reason_label: str
+    key: str = Field(..., description="The shared email address or folded name")
+    records: list[DuplicateContactOut] = Field(..., description="The oldest first; merge the others into it")
+    more: bool = Field(..., description="More records share the key than are listed")
+    also: list[AlsoOut] = Field(..., description="Other reasons that found these very records")
+
+    @staticmethod
+    def resolve_also(obj: Any) -> list[dict[str, str]]:
+        return [{"reason": reason, "key": key} for reason, key in obj.also]
+
+
+class DuplicateAccountGroupOut(Schema):
+    reason: str = Field(..., description="email, website (the domain) or name (folded)")
+    reason_label: str
+    key: str
+    records: list[DuplicateAccountOut]
+    more: bool
+    also: list[AlsoOut]
+
+    @staticmethod
+    def resolve_also(obj: Any) -> list[dict[str, str]]:
+        return [{"reason": reason, "key": key} for reason, key in obj.also]
+
+
+class DuplicateContactPage(Schema):
+    items: list[DuplicateContactGroupOut]
+    next: str | None
+
+
+class DuplicateAccountPage(Schema):
+    items: list[DuplicateAccountGroupOut]
+    next: str | None
+
+
+class DuplicateParams(Schema):
+    reason: str | None = Field(None, description="Only groups found for this reason")
+    cursor: str | None = None
+    limit: int | None = Field(None, description="Groups per page, at most 100 (default 25)")
+
+
+class MergeIn(InputSchema):
+    other: str = Field(..., description="Public id of the record to merge in; it is deleted after the merge")
+    version: int = Field(..., description="The version of this record you saw; a stale one answers 409")
+    other_version: int = Field(..., description="The version of the other record you saw; stale: 409")
+    fields: dict[str, str] = Field(default_factory=dict, description=(
+        "Per field, whose value to keep: 'survivor' (this record) or 'other'; remarks and addresses "
+        "also 'both'. Unnamed fields keep this record's value, or the other's where this one is empty."))
+
+
+class OtherIn(InputSchema):
+    other: str = Field(..., description="Public id of the other record")
+
+
+def _duplicates(request: HttpRequest, record_type: str, params: DuplicateParams) -> dict:
+    unknown = sorted(set(request.GET.keys()) - set(DuplicateParams.model_fields))
+    if unknown:
+        raise ValidationError({name: [_("Unknown query parameter.")] for name in unknown})
+    if params.limit is not None and params.limit < 1:
+        raise ValidationError({"limit": [_("Ask for at least one item.")]})
+    page = duplicates.duplicate_groups(user=request.user, record_type=record_type, cursor=params.cursor,
+                                       reason=params.reason, limit=params.limit or duplicates.DEFAULT_GROUPS)
+    return {"items": page.groups, "next": page.next_cursor}
+
+
+def _partner(request: HttpRequest, model: type[Account] | type[Contact], public_id: str) -> Any:
+    """The other record of a merge or a "not a duplicate": one the user may see, of the same type."""
+    found = model.objects.visible_to(request.user).filter(public_id=public_id).first()
+    if found is not None:
+        return found
+    other_model = Account if model is Contact else Contact
+    if other_model.objects.visible_to(request.user).filter(public_id=public_id).exists():
+        message = (_("That id names a contact; an account can only be merged with another account.")
+                   if model is Account else
+                   _("That id names an account; a contact can only be merged with another contact."))
+        raise ValidationError({"other": [message]})
+    raise HttpError(404, _("No %(kind)s with the id %(id)s that you may see.")
+                    % {"kind": model.record_type, "id": public_id[:40]})
+
+
+def _merge(request: HttpRequest, model: type[Account] | type[Contact], record_id: str, payload: MergeIn) -> Any:
+    get = selectors.account_get if model is Account else selectors.contact_get
+    record = get(user=request.user, public_id=record_id, action=Action.UPDATE)
+    other = _partner(request, model, payload.other)
+    result = merge.record_merge(actor=request.user, survivor=record, other=other, version=payload.version,
+                                other_version=payload.other_version, fields=payload.fields)
+    if model is Account:
+        return selectors.account_written(user=request.user, account=result.survivor)
+    return selectors.contact_written(user=request.user, contact=result.survivor)
+
+
+def _not_duplicate(request: HttpRequest, model: type[Account] | type[Contact], record_id: str,
+                   payload: OtherIn) -> Status:
+    get = selectors.account_get if model is Account else selectors.contact_get
+    record = get(user=request.user, public_id=record_id, action=Action.UPDATE)
+    other = _partner(request, model, payload.other)
+    duplicates.mark_not_duplicate(actor=request.user, record=record, other=other)
+    return Status(204, None)
+
+
 # --- Translating references -----------------------------------------------------
 
 
@@ -239,6 +397,15 @@ def create_account(request: HttpRequest, payload: AccountCreate) -> Status:
     return Status(201, selectors.account_written(user=request.user, account=account))
 
 
+# Before /accounts/{account_id}, which would take "duplicates" for an account's id.
+@router.get("/accounts/duplicates", response=DuplicateAccountPage, summary="List likely duplicate accounts",
+            description="Accounts you may see that share an email, a website domain or a (folded) name, in groups "
+                        "with the reason; the oldest first. A page looks through a bounded number of records: "
+                        "follow `next` until it is null (a page may then hold fewer groups, even none).")
+def list_account_duplicates(request: HttpRequest, params: Query[DuplicateParams]) -> dict:
+    return _duplicates(request, "account", params)
+
+
 @router.get("/accounts/{account_id}", response=AccountOut, summary="Get an account")
 def get_account(request: HttpRequest, account_id: str) -> Account:
     return selectors.account_get(user=request.user, public_id=account_id)
@@ -286,6 +453,15 @@ def create_contact(request: HttpRequest, payload: ContactCreate) -> Status:
     return Status(201, selectors.contact_written(user=request.user, contact=contact))
 
 
+# Before /contacts/{contact_id}, which would take "duplicates" for a contact's id.
+@router.get("/contacts/duplicates", response=DuplicateContactPage, summary="List likely duplicate contacts",
+            description="Contacts you may see that share an email address (in either email field) or have the "
+                        "same or nearly the same name at the same account, in groups with the reason; the oldest "
+                        "first. A page looks through a bounded number of records: follow `next` until it is null.")
+def list_contact_duplicates(request: HttpRequest, params: Query[DuplicateParams]) -> dict:
+    return _duplicates(request, "contact", params)
+
+
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="Get a contact")
 def get_contact(request: HttpRequest, contact_id: str) -> Contact:
     return selectors.contact_get(user=request.user, public_id=contact_id)
@@ -312,3 +488,35 @@ def restore_contact(request: HttpRequest, contact_id: str) -> Contact:
     contact = selectors.contact_get(user=request.user, public_id=contact_id, action=Action.DELETE, deleted=True)
     services.contact_restore(actor=request.user, contact=contact)
     return selectors.contact_get(user=request.user, public_id=contact_id)
+
+
+# --- Merge and "not a duplicate" ------------------------------------------------------
+
+
+@router.post("/accounts/{account_id}/merge", response=AccountOut, summary="Merge another account into this one",
+             description="Moves the other account's contacts, deals, orders, support items, activities, notes, "
+                         "sub-accounts and history to this one, applies the chosen field values, and deletes the "
+                         "other. Needs the update right on this account and the delete right on the other.")
+def merge_account(request: HttpRequest, account_id: str, payload: MergeIn) -> Account:
+    return _merge(request, Account, account_id, payload)
+
+
+@router.post("/contacts/{contact_id}/merge", response=ContactOut, summary="Merge another contact into this one",
+             description="Moves the other contact's activities, logged emails, notes, deal roles, leads, support "
+                         "items, list memberships, campaign recipients, follow-ups and history to this one, applies "
+                         "the chosen field values, and deletes the other. Needs the update right on this contact "
+                         "and the delete right on the other.")
+def merge_contact(request: HttpRequest, contact_id: str, payload: MergeIn) -> Contact:
+    return _merge(request, Contact, contact_id, payload)
+
+
+@router.post("/accounts/{account_id}/not-duplicate", response={204: None},
+             summary="Mark two accounts as not duplicates", description="The pair leaves the duplicates list.")
+def not_duplicate_account(request: HttpRequest, account_id: str, payload: OtherIn) -> Status:
+    return _not_duplicate(request, Account, account_id, payload)
+
+
+@router.post("/contacts/{contact_id}/not-duplicate", response={204: None},
+             summary="Mark two contacts as not duplicates", description="The pair leaves the duplicates list.")
+def not_duplicate_contact(request: HttpRequest, contact_id: str, payload: OtherIn) -> Status:
+    return _not_duplicate(request, Contact, contact_id, payload)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.directory import views
+from rapport.directory import merge_views, views
 from rapport.directory.views import ACCOUNT_PAGES, CONTACT_PAGES
 
 urlpatterns = [
@@ -9,6 +9,15 @@ urlpatterns = [
     # Before accounts/<public_id>/, which would take "stages" for an account's id.
     path("accounts/stages/", views.account_stages, name="account_stages"),
 ]
+# Likely duplicates and merging (merge_views); "duplicates" before <public_id>/ as "stages" is.
+for pages, prefix in ((ACCOUNT_PAGES, "accounts"), (CONTACT_PAGES, "contacts")):
+    name = pages.name
+    urlpatterns += [
+        path(f"{prefix}/duplicates/", merge_views.record_duplicates, {"pages": pages}, name=f"{name}_duplicates"),
+        path(f"{prefix}/<str:public_id>/merge/", merge_views.record_merge, {"pages": pages}, name=f"{name}_merge"),
+        path(f"{prefix}/<str:public_id>/not-duplicate/", merge_views.record_not_duplicate, {"pages": pages},
+             name=f"{name}_not_duplicate"),
+    ]
 for pages, prefix in ((ACCOUNT_PAGES, "accounts"), (CONTACT_PAGES, "contacts")):
     name = pages.name
     urlpatterns += [

@@ -1,5 +1,9 @@
 """Pages of the exports app."""
 
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from rapport.exports import views
+
+urlpatterns: list[URLPattern] = [
+    path("exports/<slug:resource>/", views.export_download, name="export_download"),
+]

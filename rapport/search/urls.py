@@ -1,5 +1,10 @@
 """Pages of the search app."""
 
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from rapport.search import views
+
+urlpatterns: list[URLPattern] = [
+    path("search/", views.search_page, name="search"),
+    path("search/suggest/", views.search_suggest, name="search_suggest"),
+]

@@ -461,10 +461,11 @@ ROUTES += AUTOMATION_ROUTES
 ROUTES += EMAIL_ROUTES + TEMPLATING_ROUTES + CAMPAIGN_ROUTES
 from tests.permissions.routes_exports import ROUTES as EXPORT_ROUTES  # noqa: E402
 from tests.permissions.routes_imports import ROUTES as IMPORT_ROUTES  # noqa: E402
+from tests.permissions.routes_merge import ROUTES as MERGE_ROUTES  # noqa: E402
 from tests.permissions.routes_reports import ROUTES as REPORT_ROUTES  # noqa: E402
 from tests.permissions.routes_search import ROUTES as SEARCH_ROUTES  # noqa: E402
 
-ROUTES += SEARCH_ROUTES + IMPORT_ROUTES + EXPORT_ROUTES + REPORT_ROUTES
+ROUTES += SEARCH_ROUTES + IMPORT_ROUTES + EXPORT_ROUTES + REPORT_ROUTES + MERGE_ROUTES
 
 REGISTRY: dict[str, Route] = {route.key: route for route in ROUTES}
 assert len(REGISTRY) == len(ROUTES), "a route is registered twice"

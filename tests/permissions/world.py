@@ -274,13 +274,14 @@ from tests.permissions import (  # noqa: E402
     world_emails,
     world_exports,
     world_imports,
+    world_merge,
     world_reports,
     world_search,
     world_templating,
 )
 
 FEATURE_WORLDS = (world_emails, world_templating, world_campaigns, world_search, world_imports, world_exports,
-                  world_reports)
+                  world_reports, world_merge)
 
 for _module in FEATURE_WORLDS:
     RECORD_SUBJECTS.update(_module.RECORD_SUBJECTS)
