@@ -23,6 +23,7 @@ from rapport.activities.recurrence import local_datetime
 from rapport.automation import services as automation
 from rapport.core.models import Role, Team, User, Visibility
 from rapport.directory import services as directory
+from rapport.directory.merge_demo import demo_duplicates
 from rapport.directory.models import RelationshipStage, StageChange
 from rapport.reports.demo import demo_reports
 from rapport.sales import services as sales
@@ -172,6 +173,7 @@ def load_demo(*, progress: bool = False, seed: int = 42) -> dict[str, int]:
     counts.update(_demo_support(rng, users, contacts))
     counts.update(_demo_automation(users, teams))
     counts.update(_demo_mail(users, contacts))
+    counts.update(demo_duplicates(users))
     counts.update(demo_reports(users))
     if progress:
         print("Demo company loaded.")

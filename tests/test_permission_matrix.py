@@ -653,7 +653,7 @@ EXTRAS: dict[str, Any] = {
 # Routes whose very purpose is to change users, teams or roles (administrators only).
 ACCOUNT_ADMIN_ROUTES = {"settings_user_create", "settings_user_edit", "settings_team_create",
                         "settings_team_edit", "settings_role_create", "settings_role_edit"}
-SOFT_DELETE = re.compile(r"(_delete|_restore)$|^DELETE |/restore$")
+SOFT_DELETE = re.compile(r"(_delete|_restore|_merge)$|^DELETE |/restore$|/merge$")
 
 
 @cache

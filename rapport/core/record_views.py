@@ -96,6 +96,9 @@ def restore_and_show(
     except StaleVersion as exc:
         messages.error(request, str(exc))
         return redirect(then)
+    except ValidationError as exc:  # a rule of the record type refuses it (a record merged into another)
+        messages.error(request, " ".join(exc.messages))
+        return redirect(then)
     request.session.pop("rapport_undo", None)
     messages.success(request, _("%(name)s was restored.") % {"name": name})
     return redirect(detail, public_id=record.public_id)

@@ -199,7 +199,22 @@ def account_delete(*, actor: Any, account: Account, version: int | None = None) 
 
 
 @transaction.atomic
+def _refuse_merged_away(record: Account | Contact) -> None:
+    """A record merged into another left everything it had with the other: restoring it would bring back
+    an empty shell beside the merged record."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from rapport.core.models import HistoryEntry
+
+    latest = (HistoryEntry.objects.filter(content_type=ContentType.objects.get_for_model(type(record)),
+                                          object_id=record.pk)
+              .order_by("-at", "-id").values_list("kind", "changes").first())
+    if latest and latest[0] == HistoryEntry.Kind.MERGED and "merged into" in (latest[1] or {}):
+        raise ValidationError({"__all__": [_("This record was merged into another; open that one instead.")]})
+
+
 def account_restore(*, actor: Any, account: Account) -> Account:
+    _refuse_merged_away(account)
     return record_restore(account, actor=actor)
 
 
@@ -235,4 +250,5 @@ def contact_delete(*, actor: Any, contact: Contact, version: int | None = None) 
 
 @transaction.atomic
 def contact_restore(*, actor: Any, contact: Contact) -> Contact:
+    _refuse_merged_away(contact)
     return record_restore(contact, actor=actor)

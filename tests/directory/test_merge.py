@@ -227,6 +227,19 @@ def test_the_record_merged_in_is_gone_from_lists_and_the_api(personas, api_for):
     assert client.get(reverse("contact_detail", args=[gone.public_id])).status_code == 404
 
 
+
+def test_a_record_merged_into_another_cannot_be_restored_as_an_empty_shell(personas, api_for):
+    owner = personas.owner
+    kept = new_contact(owner, first_name="Anna", last_name="Kept", email="anna@example.com")
+    gone = new_contact(owner, first_name="Anna", last_name="Gone", email="anna@example.com")
+    merge.contact_merge(actor=owner, contact=kept, other=gone, version=kept.version, other_version=gone.version)
+    answer = api_for(owner).post(f"contacts/{gone.public_id}/restore")
+    assert answer.status_code in (400, 422) and "merged into another" in answer.content.decode()
+    page = client_for(owner).post(reverse("contact_restore", args=[gone.public_id]), follow=True)
+    assert "merged into another" in page.content.decode()
+    gone.refresh_from_db()
+    assert gone.deleted_at is not None
+
 def snapshot() -> dict[str, list]:
     return {model.__name__: list(model._base_manager.order_by("pk").values())
             for model in (Account, Contact, Address, Attribute, HistoryEntry, ActivityLink, Note,
