@@ -132,7 +132,7 @@ def write_xlsx(handle: Any, header: Sequence[str], rows: Iterable[Sequence[Any]]
     with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, text in _xlsx_parts(sheet_title).items():
             archive.writestr(name, text)
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
             sheet.write(_SHEET_START.encode())
             sheet.write(_xlsx_row(1, header, bold=True).encode())
             lines: list[str] = []

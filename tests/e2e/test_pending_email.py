@@ -85,7 +85,7 @@ def test_files_a_pending_email_from_my_home(page: Page, live_server) -> None:
     page.get_by_role("combobox", name="Status").select_option(label="Discarded")
     page.locator("#results").get_by_role("link", name="You won a cruise").click()
     page.get_by_role("button", name="Restore to pending").click()
-    expect(page.get_by_role("status")).to_contain_text("“You won a cruise” is pending again.")
+    expect(page.locator(".messages")).to_contain_text("“You won a cruise” is pending again.")
 
     # At phone width My Home and the message's page do not scroll sideways.
     page.set_viewport_size(PHONE)
