@@ -10,9 +10,12 @@ from rapport.campaigns.api import router as campaigns_router
 from rapport.core.api import router as core_router
 from rapport.core.apitools import API_AUTH, install_error_handlers
 from rapport.directory.api import router as directory_router
+from rapport.documents.api import router as documents_router
+from rapport.expenses.api import router as expenses_router
 from rapport.exports.api import router as exports_router
 from rapport.imports.api import router as imports_router
 from rapport.mail.api import router as mail_router
+from rapport.projects.api import router as projects_router
 from rapport.reports.api import router as reports_router
 from rapport.sales.api import router as sales_router
 from rapport.search.api import router as search_router
@@ -44,3 +47,6 @@ api.add_router("/", campaigns_router)
 api.add_router("/", search_router)
 api.add_router("/", imports_router)
 api.add_router("/", reports_router)
+api.add_router("/", documents_router)
+api.add_router("/", projects_router)
+api.add_router("/", expenses_router)

@@ -25,6 +25,9 @@ from rapport.core.models import Role, Team, User, Visibility
 from rapport.directory import services as directory
 from rapport.directory.merge_demo import demo_duplicates
 from rapport.directory.models import RelationshipStage, StageChange
+from rapport.documents.demo import demo_documents
+from rapport.expenses.demo import demo_expenses
+from rapport.projects.demo import demo_projects
 from rapport.reports.demo import demo_reports
 from rapport.sales import services as sales
 from rapport.sales.models import CommunicationType, PipelineStage
@@ -175,6 +178,9 @@ def load_demo(*, progress: bool = False, seed: int = 42) -> dict[str, int]:
     counts.update(_demo_mail(users, contacts))
     counts.update(demo_duplicates(users))
     counts.update(demo_reports(users))
+    counts.update(demo_projects(users))
+    counts.update(demo_documents(users))
+    counts.update(demo_expenses(users))
     if progress:
         print("Demo company loaded.")
         print(demo_logins())

@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "rapport.imports",
     "rapport.exports",
     "rapport.reports",
+    "rapport.documents",
+    "rapport.projects",
+    "rapport.expenses",
 ]
 
 MIDDLEWARE = [

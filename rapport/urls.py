@@ -20,6 +20,9 @@ urlpatterns = [
     path("", include("rapport.imports.urls")),
     path("", include("rapport.exports.urls")),
     path("", include("rapport.reports.urls")),
+    path("", include("rapport.documents.urls")),
+    path("", include("rapport.projects.urls")),
+    path("", include("rapport.expenses.urls")),
     # The admin signs in through Rapport's own page, so the sign-in throttle covers it too.
     path("admin/login/", core_views.login_view, name="admin_login"),
     path("admin/", admin.site.urls),

@@ -466,6 +466,11 @@ from tests.permissions.routes_reports import ROUTES as REPORT_ROUTES  # noqa: E4
 from tests.permissions.routes_search import ROUTES as SEARCH_ROUTES  # noqa: E402
 
 ROUTES += SEARCH_ROUTES + IMPORT_ROUTES + EXPORT_ROUTES + REPORT_ROUTES + MERGE_ROUTES
+from tests.permissions.routes_documents import ROUTES as DOCUMENT_ROUTES  # noqa: E402
+from tests.permissions.routes_expenses import ROUTES as EXPENSE_ROUTES  # noqa: E402
+from tests.permissions.routes_projects import ROUTES as PROJECT_ROUTES  # noqa: E402
+
+ROUTES += DOCUMENT_ROUTES + PROJECT_ROUTES + EXPENSE_ROUTES
 
 REGISTRY: dict[str, Route] = {route.key: route for route in ROUTES}
 assert len(REGISTRY) == len(ROUTES), "a route is registered twice"

@@ -271,17 +271,20 @@ OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {
 # The mail, template and campaign subjects live in their own modules (one per feature team).
 from tests.permissions import (  # noqa: E402
     world_campaigns,
+    world_documents,
     world_emails,
+    world_expenses,
     world_exports,
     world_imports,
     world_merge,
+    world_projects,
     world_reports,
     world_search,
     world_templating,
 )
 
 FEATURE_WORLDS = (world_emails, world_templating, world_campaigns, world_search, world_imports, world_exports,
-                  world_reports, world_merge)
+                  world_reports, world_merge, world_documents, world_projects, world_expenses)
 
 for _module in FEATURE_WORLDS:
     RECORD_SUBJECTS.update(_module.RECORD_SUBJECTS)

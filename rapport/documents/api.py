@@ -1,0 +1,7 @@
+"""The documents API (see docs/documents.md)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["Documents"])

@@ -1,0 +1,3 @@
+"""Documents and files on any record: versions, folders, links, safe storage and serving."""
+
+from __future__ import annotations

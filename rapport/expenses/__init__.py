@@ -1,0 +1,1 @@
+"""Expenses: claims with receipts, approved by the submitter's manager, then reimbursed."""

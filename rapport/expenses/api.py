@@ -1,0 +1,7 @@
+"""The expenses API (see docs/expenses.md)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["Expenses"])

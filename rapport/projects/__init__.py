@@ -1,0 +1,1 @@
+"""Projects: an account's piece of work with milestones, tasks, files, notes, expenses and a timeline."""

@@ -1,0 +1,3 @@
+"""Projects: an account's piece of work with milestones, tasks, files, notes, expenses and a timeline."""
+
+from __future__ import annotations

@@ -1,0 +1,5 @@
+"""Pages of the projects app."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,12 @@
+"""Permission-matrix subjects and snapshot tables of the documents app (see world_emails.py for the form)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tests.conftest import Personas
+
+RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {}
+OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {}
+SNAPSHOT: dict[str, Callable[[], list[Any]]] = {}
