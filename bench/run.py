@@ -176,10 +176,12 @@ def main() -> int:
 
     from bench.automation_workloads import run_automation_all
     from bench.campaign_workloads import run_campaign_all
+    from bench.export_workloads import run_export_all
     from bench.import_workloads import run_import_all
     from bench.mail_workloads import run_mail_all
     from bench.report_workloads import run_reports_all
     from bench.sales_workloads import run_sales_all
+    from bench.search_workloads import run_search_all
     from bench.support_workloads import run_support_all
     from bench.workloads import run_all
     from rapport.seed import (
@@ -211,6 +213,8 @@ def main() -> int:
     results += run_mail_all(args.runs, args.size)
     results += run_campaign_all(args.runs, args.size)
     results += run_reports_all(args.runs, args.size)
+    results += run_search_all(args.runs, args.size)
+    results += run_export_all(args.runs, args.size)
     results += run_import_all(args.runs, args.size)
     for r in results:
         raw = f"raw {r.raw_p50_ms} ms, x{r.ratio_to_raw}" if r.raw_p50_ms else "no raw"

@@ -117,6 +117,19 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_search_reindex(args: argparse.Namespace) -> int:
+    """Rebuild the search index (after a restore from backup, or a bulk load that went around it)."""
+    _django()
+    from django.core.management import CommandError, call_command
+
+    try:
+        call_command("search_reindex", types=args.types, quiet=args.quiet)
+    except CommandError as exc:
+        print(f"rapport search-reindex: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_mail_listen(args: argparse.Namespace) -> int:
     """Accept mail for the users' logging addresses and the support address until stopped."""
     _django()
@@ -269,6 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", choices=["small", "medium", "large"], default="small")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_seed)
+
+    p = sub.add_parser("search-reindex", help="rebuild the global search index from the records")
+    p.add_argument("--type", dest="types", action="append", default=None, metavar="TYPE",
+                   help="a record type to rebuild (contact, account, ...); repeat for several; default all")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.set_defaults(func=cmd_search_reindex)
 
     p = sub.add_parser("token", help="personal API tokens")
     token_sub = p.add_subparsers(dest="token_command", required=True)

@@ -54,6 +54,7 @@ from rapport.core.errors import Conflict, StaleVersion
 from rapport.core.models import Action, HistoryEntry, Scope, Team, User, Visibility
 from rapport.core.services import check_fields
 from rapport.mail.services import queue_email
+from rapport.search.index import index_records
 
 logger = logging.getLogger(__name__)
 
@@ -575,6 +576,8 @@ def _write_batch(rule: Rule, batch: Sequence[Match], today: dt.date, users: dict
     Activity.objects.bulk_create(tasks)
     if any(task.pk is None for task in tasks):  # databases without RETURNING: read the ids back
         raise IntegrityError("The database did not return the new tasks' ids.")
+    # bulk_create skips the save signal that keeps global search current.
+    index_records(Activity, [task.pk for task in tasks])
     ActivityAssignee.objects.bulk_create(
         ActivityAssignee(activity=task, user_id=task.owner_id, starts_at=due, last_ends_at=due, is_long=False,
                          open_task=True) for task in tasks)

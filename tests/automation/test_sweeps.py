@@ -72,6 +72,18 @@ def test_no_order_in_two_months_alerts_the_account_executive_to_call(office):
     assert (task.links.get().record_type, task.links.get().record_id) == ("account", old_order.pk)
 
 
+def test_a_swept_follow_up_task_is_found_by_global_search(office):
+    from rapport.search.selectors import search
+
+    quiet_account = AccountFactory(owner=office.seller, name="Quiet Quokka Ltd")
+    set_created([quiet_account], days(400))
+    call = services.definition_save(actor=office.manager, definition=None, data={
+        "name": "Call", "contact_message": "Ring the zebrafish supplier about reordering."})
+    assert services.sweep_rule(quiet_rule(office, definition=call), today=T) == 1
+    found = search(user=office.seller, q="zebrafish", per_type=5)
+    assert [group.key for group in found.groups if group.hits] == ["activity"]
+
+
 def test_a_deleted_account_is_not_swept(office):
     gone = AccountFactory(owner=office.seller)
     set_created([gone], days(400))
