@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import platform
@@ -195,6 +196,8 @@ def main() -> int:
         support_seeded,
     )
 
+    # The web process's own set-up (its garbage-collector settings): in-process figures stand for the server's.
+    importlib.import_module("rapport.wsgi")
     call_command("migrate", interactive=False, verbosity=0)
     seeded: dict[str, Any] = {"reused": True}
     if not seed_exists(args.size):

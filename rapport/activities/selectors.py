@@ -208,7 +208,9 @@ def _in_range(qs: QuerySet[Any], start: dt.datetime, end: dt.datetime, prefix: s
         # `is_long__in=[...]`, not `is_long=...`: Django writes the latter as a bare `WHERE NOT "is_long"`,
         # which SQLite cannot match to the index (user, is_long, starts_at), so it walked every row of the
         # user; a comparison (IN) lets both databases use the index range.
-        short = Q(is_long__in=[False], starts_at__gte=start - SHORT_SPAN, starts_at__lt=end)
+        # The index range reaches back SHORT_SPAN for entries that began before the range; their end
+        # (on the row) leaves out the ones over by then, a quarter of a month's rows, before any is loaded.
+        short = Q(is_long__in=[False], starts_at__gte=start - SHORT_SPAN, starts_at__lt=end, last_ends_at__gte=start)
         long = Q(is_long__in=[True], starts_at__lt=end) & (Q(last_ends_at__isnull=True) | Q(last_ends_at__gte=start))
         return qs.filter(short | long)
     single = Q(rrule="", starts_at__lt=end, ends_at__gte=start)
@@ -412,12 +414,18 @@ def note_history(*, user: Any, note: Note) -> list[Any]:
 REMINDER_WINDOW = dt.timedelta(days=1)
 
 
-def due_reminders(*, user: Any, now: dt.datetime) -> list[CalendarEntry]:
-    """The user's coming occurrences whose reminder time has come (in-app reminders on My Home)."""
-    entries = calendar(user=user, people=[user], start=now, end=now + REMINDER_WINDOW)
+def due_reminders(*, user: Any, now: dt.datetime,
+                  calendar_entries: Sequence[CalendarEntry] | None = None) -> list[CalendarEntry]:
+    """The user's coming occurrences whose reminder time has come (in-app reminders on My Home).
+
+    `calendar_entries`: the user's own calendar over a range holding [now, now + REMINDER_WINDOW), when the
+    caller has read it already (My Home's week); else it is read here.
+    """
+    entries = calendar_entries if calendar_entries is not None else calendar(
+        user=user, people=[user], start=now, end=now + REMINDER_WINDOW)
     return [entry for entry in entries
             if not entry.busy and entry.activity.reminder_minutes is not None and entry.activity.is_open
-            and entry.occurrence.starts_at >= now
+            and now <= entry.occurrence.starts_at < now + REMINDER_WINDOW
             and entry.occurrence.starts_at - dt.timedelta(minutes=entry.activity.reminder_minutes) <= now]
 
 

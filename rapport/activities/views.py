@@ -75,8 +75,8 @@ def _calendar_context(request: HttpRequest, *, default_view: str = "month") -> d
                                         zone_name=timezone.get_current_timezone_name(), today=today)
     people, team = _people(request)
     margin = calendar_layout.QUERY_MARGIN
-    entries = calendar_layout.in_period(period, selectors.calendar(
-        user=user, people=people, start=period.start - margin, end=period.end + margin))
+    read = selectors.calendar(user=user, people=people, start=period.start - margin, end=period.end + margin)
+    entries = calendar_layout.in_period(period, read)
     days = calendar_layout.lay_out(period, entries, today=today)
     keep = [(name, value) for name in ("people", "team") for value in request.GET.getlist(name) if value]
     base = urlencode([*keep, ("view", period.view)])
@@ -86,6 +86,8 @@ def _calendar_context(request: HttpRequest, *, default_view: str = "month") -> d
         "days": days,
         "weeks": calendar_layout.weeks(days) if period.view == "month" else [],
         "entries": entries,
+        # What was read, margins included, and over which range: My Home takes its reminders from it.
+        "calendar_read": (read, period.start - margin, period.end + margin),
         "people": people,
         "person_names": {person.pk: person.display_name for person in people},
         "colours": colours,
@@ -123,12 +125,24 @@ def calendar(request: HttpRequest) -> HttpResponse:
 # --- My Home ----------------------------------------------------------------------------------
 
 
+HOME_PERIOD_LIMIT = 50
+
+
 def _home_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     context = _calendar_context(request, default_view="week")
+    now = timezone.now()
+    read, read_from, read_until = context["calendar_read"]
+    # The calendar shown is usually the user's own current week, which holds the reminders' window.
+    own_read = read if [person.pk for person in context["people"]] == [user.pk] and read_from <= now \
+        and now + selectors.REMINDER_WINDOW <= read_until else None
+    listed = [entry for entry in context["entries"] if not entry.busy]
     context.update({
         "tasks": selectors.current_tasks(user=user, today=_today(user)),
-        "reminders": selectors.due_reminders(user=user, now=timezone.now()),
+        "reminders": selectors.due_reminders(user=user, now=now, calendar_entries=own_read),
+        # A busy week lists its first HOME_PERIOD_LIMIT activities; the calendar has them all.
+        "period_entries": listed[:HOME_PERIOD_LIMIT],
+        "period_more": max(0, len(listed) - HOME_PERIOD_LIMIT),
         "quick_form": QuickTaskForm(initial={"day": _today(user)}),
         "note_form": NoteForm(),
         "can_create_contact": can(user, "contact", Action.CREATE),

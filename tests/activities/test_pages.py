@@ -111,6 +111,24 @@ def test_a_task_reminder_west_of_utc_names_the_due_date_not_a_time_the_day_befor
     assert f"{due:%a} {due.day} {due:%b}</span>" in reminders
 
 
+def test_a_reminder_shows_while_my_home_shows_another_week(personas):
+    soon = timezone.now().replace(microsecond=0) + dt.timedelta(minutes=20)
+    event(personas.owner, "Call with Nordwind", soon, reminder_minutes=30)
+    far = (timezone.now() + dt.timedelta(days=70)).date().isoformat()
+    assert "Call with Nordwind" in section(text(client_for(personas.owner).get("/home/", {"date": far})),
+                                           "reminders-heading")
+
+
+def test_a_busy_week_lists_fifty_activities_and_sends_to_the_calendar_for_the_rest(personas):
+    for index in range(53):
+        event(personas.owner, f"Call number {index:02d}", utc(2027, 3, 10, 8) + dt.timedelta(minutes=5 * index))
+    page = text(client_for(personas.owner).get("/home/", {"date": "2027-03-10"}))
+    summary = page[page.index('id="summary-heading"'):]
+    assert "Call number 49" in summary and "Call number 50" not in summary.split("</table>")[0]
+    assert '3 more in this period: open the calendar' in summary
+    assert '/calendar/?view=week&date=2027-03-10"' in summary
+
+
 def test_my_home_shows_no_reminders_card_when_none_is_due(personas):
     event(personas.owner, "Far away", timezone.now() + dt.timedelta(days=3), reminder_minutes=30)
     assert 'id="reminders-heading"' not in text(client_for(personas.owner).get("/home/"))
