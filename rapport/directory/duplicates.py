@@ -110,20 +110,38 @@ class _Position:
     after: Any = None
 
 
-def _read_cursor(cursor: str | None, reasons: Sequence[str]) -> _Position:
+def _salt(record_type: str) -> str:
+    # One salt per list: a cursor of the accounts' list is not one of the contacts' (their positions differ).
+    return f"{_SALT}.{record_type}"
+
+
+def _position_fits(record_type: str, reason: str, after: Any) -> bool:
+    """Whether a cursor's position has the shape its walk reads (see _walk_keys, _after_row)."""
+    if after is None:
+        return True
+    if record_type == "contact" and reason == "name":
+        return isinstance(after, list) and (
+            (len(after) == 2 and after[0] == "account" and type(after[1]) is int)
+            or (len(after) == 4 and after[0] == "row" and type(after[1]) is int and isinstance(after[2], str)
+                and type(after[3]) is int))
+    return isinstance(after, str)
+
+
+def _read_cursor(cursor: str | None, reasons: Sequence[str], record_type: str) -> _Position:
     if not cursor:
         return _Position(reasons[0])
     try:
-        payload = signing.loads(cursor, salt=_SALT)
+        payload = signing.loads(cursor, salt=_salt(record_type))
     except signing.BadSignature:
         raise ValidationError({"cursor": [_("This cursor is not valid; start again from the first page.")]}) from None
-    if not isinstance(payload, dict) or payload.get("r") not in reasons:
+    if (not isinstance(payload, dict) or payload.get("r") not in reasons
+            or not _position_fits(record_type, payload["r"], payload.get("a"))):
         raise ValidationError({"cursor": [_("This cursor belongs to another list; start again.")]})
     return _Position(payload["r"], payload.get("a"))
 
 
-def _make_cursor(position: _Position) -> str:
-    return signing.dumps({"r": position.reason, "a": position.after}, salt=_SALT, compress=True)
+def _make_cursor(position: _Position, record_type: str) -> str:
+    return signing.dumps({"r": position.reason, "a": position.after}, salt=_salt(record_type), compress=True)
 
 
 def parse_reason(record_type: str, value: str | None) -> tuple[str, ...]:
@@ -405,7 +423,7 @@ def duplicate_groups(*, user: Any, record_type: str, cursor: str | None = None, 
     require(user, record_type, Action.READ)
     reasons = parse_reason(record_type, reason)
     limit = max(1, min(int(limit), MAX_GROUPS))
-    position = _read_cursor(cursor, reasons)
+    position = _read_cursor(cursor, reasons, record_type)
     model = MODELS[record_type]
     qs = model.objects.visible_to(user)  # type: ignore[attr-defined]
     found: list[tuple[str, str, list[Any]]] = []
@@ -439,7 +457,8 @@ def duplicate_groups(*, user: Any, record_type: str, cursor: str | None = None, 
                 continue
             by_members[ids] = group
             page_groups.append(group)
-    return DuplicatePage(page_groups, _make_cursor(next_position) if next_position else None, looked, reasons)
+    next_cursor = _make_cursor(next_position, record_type) if next_position else None
+    return DuplicatePage(page_groups, next_cursor, looked, reasons)
 
 
 def shown_account(user: Any, contact: Contact) -> Account | None:

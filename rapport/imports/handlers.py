@@ -200,6 +200,7 @@ class Handler:
                             for k in self.keys(done):
                                 found.setdefault(k, []).append(done.record)
                     creates, pending = [], {}
+                    item_keys = self.keys(item)  # an account the row names may have been made just now
                 matches = next((found[k] for k in item_keys if found.get(k)), [])
                 if matches:
                     self.decide_existing(item, matches)
@@ -379,16 +380,32 @@ class ContactHandler(FastHandler):
             item.errors.append((column, _("A contact needs a last name.")))
 
     def keys(self, item: Parsed) -> list[Hashable]:
+        """The email; without one, the name at the account (a file of people without email addresses, imported
+        twice, must not make them twice)."""
         email = item.values.get("email", "").strip().lower()
-        return [email] if email else []
+        if email:
+            return [email]
+        name = fold(f"{item.values.get('last_name', '')} {item.values.get('first_name', '')}")[:201]
+        account_name = item.values.get("account", "")
+        account_key: Hashable = None
+        if account_name:
+            account = self.linker.get(account_name)
+            account_key = account.pk if account is not None else f"new:{self.linker.key(account_name)}"
+        return [("name", name, account_key)]
 
     def existing(self, keys: set[Hashable]) -> dict[Hashable, list[Any]]:
         found: dict[Hashable, list[Any]] = {}
-        matches = list(Contact.objects.visible_to(self.actor).filter(email_key__in=keys).order_by("id")
-                       .values(*self.MATCH_FIELDS, *self.FIELDS, "email_key"))
+        emails = {key for key in keys if isinstance(key, str)}
+        names = {key[1] for key in keys if isinstance(key, tuple)}
+        matches = list(Contact.objects.visible_to(self.actor).filter(Q(email_key__in=emails) | Q(name_key__in=names))
+                       .order_by("id").values(*self.MATCH_FIELDS, *self.FIELDS, "email_key", "name_key"))
         self._with_addresses(matches, "contact")
         for match in matches:
-            found.setdefault(match.pop("email_key"), []).append(match)
+            email_key, name_key = match.pop("email_key"), match.pop("name_key")
+            if email_key in emails:
+                found.setdefault(email_key, []).append(match)
+            if name_key in names:
+                found.setdefault(("name", name_key, match["account_id"]), []).append(match)
         return found
 
     def describe(self, match: Any) -> str:

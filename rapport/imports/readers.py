@@ -241,7 +241,7 @@ def _csv_table(text: str, note: str) -> Table:
     delimiter = hint.group(1) if hint else _sniff_delimiter(text)
     csv.field_size_limit(MAX_CELL)
     try:
-        header_row = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        header_row = next(csv.reader(_lines(text), delimiter=delimiter), [])
     except csv.Error as exc:
         raise file_error(_("The header row cannot be read: %(error)s.") % {"error": exc}) from None
     headers = _headers(header_row)
@@ -249,7 +249,7 @@ def _csv_table(text: str, note: str) -> Table:
     notes = _("%(encoding)s, %(delimiter)s-separated") % {"encoding": note, "delimiter": names[delimiter]}
 
     def rows() -> Iterator[Row]:
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        reader = csv.reader(_lines(text), delimiter=delimiter)
         number = 1
         try:
             next(reader, None)
@@ -263,7 +263,17 @@ def _csv_table(text: str, note: str) -> Table:
                              % {"row": number + 1, "error": exc}) from None
 
     return Table(format="csv", headers=headers, notes=notes, _rows=rows,
-                 estimate=max(0, text.count("\n") - (0 if text.endswith("\n") else -1) - 1))
+                 estimate=max(0, _line_breaks(text) - (0 if text.endswith(("\n", "\r")) else -1) - 1))
+
+
+def _lines(text: str) -> io.StringIO:
+    """The text as csv.reader wants it: lines ending in LF, CRLF or a lone CR (an older Mac's CSV), told apart
+    by the reader itself, so that a line break inside a quoted cell stays part of the cell."""
+    return io.StringIO(text, newline="")
+
+
+def _line_breaks(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
 def _headers(row: list[Any]) -> list[str]:

@@ -91,7 +91,7 @@ def search(request: HttpRequest) -> dict:
         "query": results.query,
         "words": [term.text for term in results.parsed.terms],
         "attributes": results.parsed.attributes,
-        "corrections": {term.text: term.corrections for term in results.parsed.terms if term.corrections},
+        "corrections": results.corrections(),
         "too_short": results.too_short,
         "groups": [{"type": group.key, "label": group.label, "more": group.more,
                     "items": [_hit(hit) for hit in group.hits]} for group in results.groups],

@@ -61,8 +61,10 @@ class SearchDocument:
 
 # (user) -> a filter on SearchEntry rows (record_id is the record's pk), or None for "no extra rule".
 SharedRule = Callable[[Any], Q | None]
-# (key, value) of an attribute term -> a filter on SearchEntry rows, or None: the type has no such attribute.
-AttributeRule = Callable[[str, str], Q | None]
+# (key, value, user) of an attribute term -> a filter on SearchEntry rows, or None: the type has no such
+# attribute. The user: a value read from a linked record (a contact's account's stage) may decide a match
+# only where that record is one the user may see.
+AttributeRule = Callable[[str, str, Any], Q | None]
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,19 @@ class SearchResults:
     def hits(self) -> list[Hit]:
         return [hit for group in self.groups for hit in group.hits]
 
+    def corrections(self) -> dict[str, list[str]]:
+        """Per query word, its corrections that the results shown hold. The typo dictionary knows the words
+        of every record's title, private ones included: a correction no result shows would tell the user
+        that some record they may not see holds that word."""
+        if not any(term.corrections for term in self.parsed.terms):
+            return {}
+        shown: set[str] = set()
+        for hit in self.hits:
+            document = hit.search_type.document(hit.record)
+            shown.update(words(document.title), words(document.text), words(hit.subtitle))
+        found = {term.text: [word for word in term.corrections if word in shown] for term in self.parsed.terms}
+        return {text: corrections for text, corrections in found.items() if corrections}
+
 
 def parse_types(raw: str | Sequence[str] | None) -> list[SearchType] | None:
     """`types=contact,account` as record types; None for all. An unknown one is refused, naming `types`."""
@@ -151,7 +164,7 @@ def _plan(user: Any, search_type: SearchType, parsed: ParsedQuery) -> backends.P
     if plan.visibility is not None and search_type.shared is not None:
         plan.shared = search_type.shared(user)
     for key, value in parsed.attributes:
-        rule = search_type.attributes(key, value) if search_type.attributes is not None else None
+        rule = search_type.attributes(key, value, user) if search_type.attributes is not None else None
         if rule is None:
             return None
         plan.attributes.append(rule)
@@ -220,7 +233,10 @@ def _group(search_type: SearchType, found: list[backends.Candidate], *, user: An
         ranked.append((_title_score(title, parsed.terms), *order[record.pk], record))
     ranked.sort(key=lambda row: (-row[0], -row[1], -row[2], -row[3]))
     hits = [_hit(search_type, record, user=user, terms=parsed.terms) for *_scores, record in ranked[:per_type]]
-    return Group(search_type=search_type, hits=hits, more=len(ranked) > per_type or len(found) > per_type)
+    # More than shown: more visible matches than the page holds, or the index held as many rows as it was
+    # asked for (there may be others beyond them). Rows the final check turned down (a note about a record
+    # the user may not see, a stale row) do not count: "+" would tell of records the user may not see.
+    return Group(search_type=search_type, hits=hits, more=len(ranked) > per_type or len(found) >= cap)
 
 
 def _hit(search_type: SearchType, record: Any, *, user: Any, terms: Sequence[Term]) -> Hit:

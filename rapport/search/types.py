@@ -50,15 +50,19 @@ def register_builtin_types() -> None:
 
     # --- Accounts and contacts: the ones attribute terms (stage=mature region=north) apply to ----------
 
-    def account_attributes(key: str, value: str) -> Q:
+    def account_attributes(key: str, value: str, user: Any) -> Q:
         if key == "stage":
             return Q(Exists(Account.objects.filter(pk=OuterRef("record_id"), stage=value)))
         return Q(Exists(Attribute.objects.filter(account_id=OuterRef("record_id"), key=key, value=value)))
 
-    def contact_attributes(key: str, value: str) -> Q:
+    def contact_attributes(key: str, value: str, user: Any) -> Q:
         own = Q(Exists(Attribute.objects.filter(contact_id=OuterRef("record_id"), key=key, value=value)))
-        if key == "stage":  # a contact's stage is its remarks' stage=, or else its account's
-            return own | Q(Exists(Contact.objects.filter(pk=OuterRef("record_id"), account__stage=value)))
+        if key == "stage":  # a contact's stage is its remarks' stage=, or else its account's - one the user
+            # may see: a hidden account's stage must not decide what a search finds
+            accounts = Account.objects.visible_to(user).filter(stage=value)
+            inherited = (Q(Exists(Contact.objects.filter(pk=OuterRef("record_id"), account__in=accounts)))
+                         & ~Q(Exists(Attribute.objects.filter(contact_id=OuterRef("record_id"), key="stage"))))
+            return own | inherited
         return own
 
     register_searchable(
