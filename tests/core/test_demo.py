@@ -7,6 +7,7 @@ import pytest
 from rapport.cli import main
 from rapport.core.models import User
 from rapport.directory.models import Account
+from rapport.projects.models import Project
 from rapport.sales.models import Communication, Lead, Opportunity, Order, PipelineStage
 from tests.factories import UserFactory
 
@@ -24,6 +25,9 @@ def test_demo_loads_once_and_prints_the_logins(capsys):
         PipelineStage.objects.filter(pipeline__is_default=True).values_list("name", flat=True))
     assert Order.objects.count() == 120 and Lead.objects.filter(status="converted").count() == 2
     assert Communication.objects.count() == 30
+    # Projects in every state, one grown out of a won deal.
+    assert sorted(Project.objects.values_list("status", flat=True)) == ["active", "completed", "on_hold", "planned"]
+    assert Project.objects.filter(opportunity__stage__outcome="won").count() == 1
     assert main(["demo"]) == 0
     assert Account.objects.count() == accounts
     assert "sales1" in capsys.readouterr().out

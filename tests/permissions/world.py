@@ -313,6 +313,8 @@ class Cast:
         if kind == "support item":  # the item the request subject is about: the owner's, shared with everyone
             rows += [("owner", "everyone", request.item, False) for (subject, _v), request in self.subjects.items()
                      if subject == "support request to teammate"]
+        for module in FEATURE_WORLDS:  # records a feature's subjects bring along (a project's tasks)
+            rows += getattr(module, "list_rows", lambda kind: [])(kind)
         if kind == "activity":  # the owner's private copies of the support item subjects: private tasks
             rows += [("owner", "private", copy.task, False)
                      for copy in PrivateCopy.objects.filter(holder=self.personas.owner).select_related("task")]
