@@ -22,6 +22,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.query import FlatValuesListIterable, ValuesListIterable
 from django.test import Client
 from django.test.client import ClientHandler
 
@@ -392,50 +395,80 @@ class World:
     @staticmethod
     def snapshot() -> dict[str, Any]:
         """Every row a write could touch, field by field (small: a case holds a few dozen rows)."""
-        return {
-            "accounts": list(Account.objects.order_by("pk").values()),
-            "contacts": list(Contact.objects.order_by("pk").values()),
-            "addresses": list(Address.objects.order_by("pk").values()),
-            "attributes": list(Attribute.objects.order_by("pk").values()),
-            "activities": list(Activity.objects.order_by("pk").values()),
-            "activity_assignees": list(ActivityAssignee.objects.order_by("pk").values()),
-            "activity_links": list(ActivityLink.objects.order_by("pk").values()),
-            "activity_exceptions": list(ActivityException.objects.order_by("pk").values()),
-            "notes": list(Note.objects.order_by("pk").values()),
-            "calendar_feeds": list(CalendarFeed.objects.order_by("pk").values()),
-            "stage_changes": list(StageChange.objects.order_by("pk").values()),
-            "leads": list(Lead.objects.order_by("pk").values()),
-            "opportunities": list(Opportunity.objects.order_by("pk").values()),
-            "opportunity_contacts": list(OpportunityContact.objects.order_by("pk").values()),
-            "opportunity_stage_changes": list(OpportunityStageChange.objects.order_by("pk").values()),
-            "orders": list(Order.objects.order_by("pk").values()),
-            "order_lines": list(OrderLine.objects.order_by("pk").values()),
-            "pipelines": list(Pipeline.objects.order_by("pk").values()),
-            "pipeline_stages": list(PipelineStage.objects.order_by("pk").values()),
-            "workflows": list(WorkflowDefinition.objects.order_by("pk").values()),
-            "communication_types": list(CommunicationType.objects.order_by("pk").values()),
-            "communications": list(Communication.objects.order_by("pk").values()),
-            "support_items": list(SupportItem.objects.order_by("pk").values()),
-            "support_requests": list(SupportRequest.objects.order_by("pk").values()),
-            "private_copies": list(PrivateCopy.objects.order_by("pk").values()),
-            "outbox": list(OutboxMessage.objects.order_by("pk").values()),
-            "task_definitions": list(TaskDefinition.objects.order_by("pk").values()),
-            "rules": list(Rule.objects.order_by("pk").values()),
-            "follow_ups": list(FollowUp.objects.order_by("pk").values()),
-            "overrides": list(Override.objects.order_by("pk").values()),
-            "override_moves": list(OverrideMove.objects.order_by("pk").values()),
-            "history": list(HistoryEntry.objects.order_by("pk").values_list("pk", flat=True)),
-            "users": list(User.objects.order_by("pk").values(
-                "pk", "public_id", "username", "password", "first_name", "last_name", "email", "time_zone",
-                "team_id", "is_active", "is_staff", "is_superuser")),
-            "user_roles": sorted(User.roles.through.objects.values_list("user_id", "role_id")),
-            "teams": list(Team.objects.order_by("pk").values()),
-            "roles": list(Role.objects.order_by("pk").values()),
-            "role_permissions": list(RolePermission.objects.order_by("pk").values()),
-            "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user_id", "name", "prefix", "revoked_at")),
-            **{name: rows() for module in FEATURE_WORLDS
-               for name, rows in module.SNAPSHOT.items()},
-        }
+        tables = {name: _read(name, make) for name, make in SNAPSHOT_TABLES.items()}
+        tables["user_roles"] = sorted(tables["user_roles"])
+        for module in FEATURE_WORLDS:
+            tables.update({name: _read(name, make) for name, make in module.SNAPSHOT.items()})
+        return tables
+
+
+# What World.snapshot() reads: a queryset per table (a feature's world may also give a list).
+SNAPSHOT_TABLES: dict[str, Callable[[], Any]] = {
+    "accounts": lambda: Account.objects.order_by("pk").values(),
+    "contacts": lambda: Contact.objects.order_by("pk").values(),
+    "addresses": lambda: Address.objects.order_by("pk").values(),
+    "attributes": lambda: Attribute.objects.order_by("pk").values(),
+    "activities": lambda: Activity.objects.order_by("pk").values(),
+    "activity_assignees": lambda: ActivityAssignee.objects.order_by("pk").values(),
+    "activity_links": lambda: ActivityLink.objects.order_by("pk").values(),
+    "activity_exceptions": lambda: ActivityException.objects.order_by("pk").values(),
+    "notes": lambda: Note.objects.order_by("pk").values(),
+    "calendar_feeds": lambda: CalendarFeed.objects.order_by("pk").values(),
+    "stage_changes": lambda: StageChange.objects.order_by("pk").values(),
+    "leads": lambda: Lead.objects.order_by("pk").values(),
+    "opportunities": lambda: Opportunity.objects.order_by("pk").values(),
+    "opportunity_contacts": lambda: OpportunityContact.objects.order_by("pk").values(),
+    "opportunity_stage_changes": lambda: OpportunityStageChange.objects.order_by("pk").values(),
+    "orders": lambda: Order.objects.order_by("pk").values(),
+    "order_lines": lambda: OrderLine.objects.order_by("pk").values(),
+    "pipelines": lambda: Pipeline.objects.order_by("pk").values(),
+    "pipeline_stages": lambda: PipelineStage.objects.order_by("pk").values(),
+    "workflows": lambda: WorkflowDefinition.objects.order_by("pk").values(),
+    "communication_types": lambda: CommunicationType.objects.order_by("pk").values(),
+    "communications": lambda: Communication.objects.order_by("pk").values(),
+    "support_items": lambda: SupportItem.objects.order_by("pk").values(),
+    "support_requests": lambda: SupportRequest.objects.order_by("pk").values(),
+    "private_copies": lambda: PrivateCopy.objects.order_by("pk").values(),
+    "outbox": lambda: OutboxMessage.objects.order_by("pk").values(),
+    "task_definitions": lambda: TaskDefinition.objects.order_by("pk").values(),
+    "rules": lambda: Rule.objects.order_by("pk").values(),
+    "follow_ups": lambda: FollowUp.objects.order_by("pk").values(),
+    "overrides": lambda: Override.objects.order_by("pk").values(),
+    "override_moves": lambda: OverrideMove.objects.order_by("pk").values(),
+    "history": lambda: HistoryEntry.objects.order_by("pk").values_list("pk", flat=True),
+    "users": lambda: User.objects.order_by("pk").values(
+        "pk", "public_id", "username", "password", "first_name", "last_name", "email", "time_zone", "team_id",
+        "is_active", "is_staff", "is_superuser"),
+    "user_roles": lambda: User.roles.through.objects.values_list("user_id", "role_id"),
+    "teams": lambda: Team.objects.order_by("pk").values(),
+    "roles": lambda: Role.objects.order_by("pk").values(),
+    "role_permissions": lambda: RolePermission.objects.order_by("pk").values(),
+    "tokens": lambda: ApiToken.objects.order_by("pk").values("pk", "user_id", "name", "prefix", "revoked_at"),
+}
+_STATEMENTS: dict[str, tuple[str, Any, Any, tuple[str, ...]]] = {}
+
+
+def _read(name: str, make: Callable[[], Any]) -> list[Any]:
+    """One table's rows as its queryset gives them (dicts, tuples or single values), the queryset built and
+    compiled once per process and then run as plain SQL: building and compiling some fifty querysets twice
+    per write case was most of the permission matrix's time. Values are as the database returns them, the
+    same before and after a request."""
+    statement = _STATEMENTS.get(name)
+    if statement is None:
+        queryset = make()
+        if not isinstance(queryset, QuerySet):
+            return list(queryset)
+        sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+        statement = _STATEMENTS[name] = (sql, params, queryset._iterable_class, tuple(queryset.query.values_select))
+    sql, params, kind, names = statement
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if kind is FlatValuesListIterable:
+        return [row[0] for row in rows]
+    if kind is ValuesListIterable:
+        return [tuple(row) for row in rows]
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def changed_tables(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

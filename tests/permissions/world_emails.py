@@ -34,11 +34,11 @@ def _email(personas: Personas, visibility: str, *, deleted: bool = False, status
     return EmailMessage.objects.get(pk=email.pk)
 
 
-def _rows(model_label: str) -> Callable[[], list[Any]]:
-    def rows() -> list[Any]:
+def _rows(model_label: str) -> Callable[[], Any]:
+    def rows() -> Any:
         from django.apps import apps
 
-        return list(apps.get_model(model_label).objects.order_by("pk").values())
+        return apps.get_model(model_label).objects.order_by("pk").values()
 
     return rows
 
@@ -50,7 +50,7 @@ RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {
     "deleted discarded email": lambda p, v: _email(p, v, status="discarded", deleted=True),
 }
 OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {}
-SNAPSHOT: dict[str, Callable[[], list[Any]]] = {
+SNAPSHOT: dict[str, Callable[[], Any]] = {
     "emails": _rows("mail.EmailMessage"),
     "email_attachments": _rows("mail.EmailAttachment"),
 }

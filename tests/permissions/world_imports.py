@@ -20,18 +20,18 @@ def _job(personas: Personas) -> Any:
     return import_upload(actor=personas.owner, file_name="matrix.csv", data=MATRIX_CSV, record_type="contact")
 
 
-def _rows(model_label: str) -> Callable[[], list[Any]]:
-    def rows() -> list[Any]:
+def _rows(model_label: str) -> Callable[[], Any]:
+    def rows() -> Any:
         from django.apps import apps
 
-        return list(apps.get_model(model_label).objects.order_by("pk").values())
+        return apps.get_model(model_label).objects.order_by("pk").values()
 
     return rows
 
 
 RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {}
 OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {"import job": _job}
-SNAPSHOT: dict[str, Callable[[], list[Any]]] = {
+SNAPSHOT: dict[str, Callable[[], Any]] = {
     "import_jobs": _rows("imports.ImportJob"),
     "import_files": _rows("imports.ImportFile"),
     "import_problems": _rows("imports.ImportProblem"),

@@ -47,11 +47,11 @@ def _task(personas: Personas, visibility: str, *, deleted: bool = False) -> Any:
     return _project(personas, visibility, deleted=deleted, label=" (task)").tasks.get().activity
 
 
-def _rows(model_name: str) -> Callable[[], list[Any]]:
-    def rows() -> list[Any]:
+def _rows(model_name: str) -> Callable[[], Any]:
+    def rows() -> Any:
         from django.apps import apps
 
-        return list(apps.get_model("projects", model_name).objects.order_by("pk").values())
+        return apps.get_model("projects", model_name).objects.order_by("pk").values()
 
     return rows
 
@@ -78,7 +78,7 @@ def list_rows(kind: str) -> list[tuple[str, str, Any, bool]]:
     return [("owner", task.visibility, task, task.deleted_at is not None) for task in tasks]
 
 
-SNAPSHOT: dict[str, Callable[[], list[Any]]] = {
+SNAPSHOT: dict[str, Callable[[], Any]] = {
     "projects": _rows("Project"),
     "project_members": _rows("ProjectMember"),
     "milestones": _rows("Milestone"),

@@ -25,10 +25,10 @@ def _report(personas: Personas, visibility: str, *, deleted: bool = False) -> An
     return SavedReport.objects.get(pk=report.pk)
 
 
-def _saved_reports() -> list[Any]:
+def _saved_reports() -> Any:
     from rapport.reports.models import SavedReport
 
-    return list(SavedReport.objects.order_by("pk").values())
+    return SavedReport.objects.order_by("pk").values()
 
 
 RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {
@@ -36,4 +36,4 @@ RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {
     "deleted report": lambda p, v: _report(p, v, deleted=True),
 }
 OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {}
-SNAPSHOT: dict[str, Callable[[], list[Any]]] = {"saved_reports": _saved_reports}
+SNAPSHOT: dict[str, Callable[[], Any]] = {"saved_reports": _saved_reports}

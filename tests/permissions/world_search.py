@@ -9,4 +9,4 @@ from tests.conftest import Personas
 
 RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {}
 OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {}
-SNAPSHOT: dict[str, Callable[[], list[Any]]] = {}
+SNAPSHOT: dict[str, Callable[[], Any]] = {}

@@ -30,10 +30,10 @@ def _template(personas: Personas, visibility: str, *, deleted: bool = False) -> 
     return Template.objects.get(pk=template.pk)
 
 
-def _templates() -> list[Any]:
+def _templates() -> Any:
     from rapport.templating.models import Template
 
-    return list(Template.objects.order_by("pk").values())
+    return Template.objects.order_by("pk").values()
 
 
 RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {
@@ -41,4 +41,4 @@ RECORD_SUBJECTS: dict[str, Callable[[Personas, str], Any]] = {
     "deleted template": lambda p, v: _template(p, v, deleted=True),
 }
 OTHER_SUBJECTS: dict[str, Callable[[Personas], Any]] = {}
-SNAPSHOT: dict[str, Callable[[], list[Any]]] = {"templates": _templates}
+SNAPSHOT: dict[str, Callable[[], Any]] = {"templates": _templates}
