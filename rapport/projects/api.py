@@ -376,12 +376,7 @@ def update_milestone(request: HttpRequest, project_id: str, milestone_id: str, p
     if data.get("position", 0) is None:
         raise ValidationError({"position": [_("This field may not be null.")]})
     position = data.pop("position", None)
-    milestone = services.milestone_update(actor=request.user, milestone=milestone, data=data)
-    if position is not None:
-        order = [m.public_id for m in selectors.milestones_of(project) if m.pk != milestone.pk]
-        order.insert(min(position, len(order) + 1) - 1, milestone.public_id)
-        services.milestone_reorder(actor=request.user, project=project, order=order)
-        milestone.refresh_from_db()
+    milestone = services.milestone_update(actor=request.user, milestone=milestone, data=data, position=position)
     return _with_progress(project, [milestone])[0]
 
 

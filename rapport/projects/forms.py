@@ -76,7 +76,6 @@ class ProjectForm(RecordForm):
             self.initial["manager"] = user.public_id
             self.initial["currency"] = default_currency()
             if opportunity is not None:
-                account = account or opportunity.account
                 self.initial["opportunity"] = opportunity.public_id
                 self.initial.setdefault("name", opportunity.name)
                 self.initial["budget"] = opportunity.amount

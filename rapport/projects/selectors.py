@@ -44,7 +44,12 @@ class Progress:
 
     @property
     def percent(self) -> int:
-        return round(100 * self.done / self.total) if self.total else 0
+        """Whole percent, never 100 before every task is done nor 0 once one is (199 of 200 is 99 %)."""
+        if not self.total or not self.done:
+            return 0
+        if self.done >= self.total:
+            return 100
+        return min(99, max(1, round(100 * self.done / self.total)))
 
     @property
     def label(self) -> str:
@@ -163,8 +168,8 @@ def milestone_choice(*, project: Project, public_id: str | None, field_name: str
     if milestone is None:
         raise ValidationError({field_name: [_("No such milestone.")]})
     if milestone.project_id != project.pk:
-        raise ValidationError({field_name: [_("%(name)s is a milestone of another project.")
-                                            % {"name": milestone.name}]})
+        # No name: the other project may be one the user cannot see.
+        raise ValidationError({field_name: [_("That is not a milestone of this project.")]})
     return milestone
 
 

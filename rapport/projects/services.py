@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from rapport.activities import services as activities
@@ -76,8 +77,13 @@ def _check_links(data: dict[str, Any], current: Project | None) -> None:
         raise ValidationError({"account": [_("A project needs an account.")]})
     opportunity = data["opportunity"] if "opportunity" in data else getattr(current, "opportunity", None)
     if opportunity is not None and opportunity.account_id != account.pk:
-        raise ValidationError({"opportunity": [_("%(deal)s is a deal of another account, not of %(account)s.")
-                                               % {"deal": opportunity, "account": account}]})
+        # Only what the writer chose is named: the project's account, or a deal it already had, may be
+        # records they cannot see.
+        if "opportunity" in data:
+            message = _("%(deal)s is a deal of another account than the project's.") % {"deal": opportunity}
+        else:
+            message = _("The deal this project came from is of another account: choose another deal or none.")
+        raise ValidationError({"opportunity": [message]})
 
 
 def _check_user(user: User | None, field: str) -> None:
@@ -106,8 +112,12 @@ def _clean(data: dict[str, Any], current: Project | None) -> dict[str, Any]:
     _check_budget(data)
     _check_dates(data, current)
     _check_links(data, current)
-    if "manager" in data or current is None:
-        _check_user(data.get("manager"), "manager")
+    manager = data.get("manager")
+    # A manager who has left may stay on the project (as a member may) until someone names a new one:
+    # saving other changes must not be refused because of them.
+    kept = current is not None and manager is not None and manager.pk == current.manager_id
+    if ("manager" in data or current is None) and not kept:
+        _check_user(manager, "manager")
     return data
 
 
@@ -120,6 +130,18 @@ def may_manage(user: Any, project: Project) -> bool:
     if not access.can(Project.record_type, Action.UPDATE) or access.user_id is None:
         return False
     return project.manager_id == access.user_id or project.memberships.filter(user_id=access.user_id).exists()
+
+
+def _lock_plan(project: Project) -> None:
+    """Serialise changes to one project's plan (its row locked until the transaction ends), so that two
+    people adding, moving or deleting milestones at once cannot pass the limit, lose a position or file a
+    task under a milestone deleted a moment before."""
+    Project.objects.select_for_update().filter(pk=project.pk).values_list("pk", flat=True).first()
+
+
+def _milestone_still_there(milestone: Milestone | None) -> None:
+    if milestone is not None and not Milestone.objects.filter(pk=milestone.pk).exists():
+        raise ValidationError({"milestone": [_("That milestone was just deleted; choose another.")]})
 
 
 def _require_manage(actor: Any, project: Project) -> None:
@@ -239,6 +261,7 @@ def milestone_create(*, actor: Any, project: Project, data: dict[str, Any]) -> M
     if "name" not in data:
         raise ValidationError({"name": [_("A milestone needs a name.")]})
     cleaned = _milestone_data(data, project)
+    _lock_plan(project)
     if project.milestones.count() >= MAX_MILESTONES:
         raise ValidationError({"name": [_("A project has at most %d milestones.") % MAX_MILESTONES]})
     last = project.milestones.aggregate(last=Max("position"))["last"]
@@ -248,10 +271,18 @@ def milestone_create(*, actor: Any, project: Project, data: dict[str, Any]) -> M
 
 
 @transaction.atomic
-def milestone_update(*, actor: Any, milestone: Milestone, data: dict[str, Any]) -> Milestone:
+def milestone_update(*, actor: Any, milestone: Milestone, data: dict[str, Any],
+                     position: int | None = None) -> Milestone:
+    """Rename a milestone, change its due date and, given `position` (1 first), move it there; the whole
+    change is one transaction, the plan locked, so the order is read and written without a race."""
     project = milestone.project
     _require_manage(actor, project)
     cleaned = _milestone_data(data, project)
+    _lock_plan(project)
+    current = Milestone.objects.filter(pk=milestone.pk).select_related("project").first()
+    if current is None:  # deleted by someone else since it was read
+        raise Http404
+    milestone = current
     changed = {name: value for name, value in cleaned.items() if getattr(milestone, name) != value}
     if changed:
         before = f"{milestone.name} ({milestone.due_on.isoformat() if milestone.due_on else '—'})"
@@ -260,6 +291,11 @@ def milestone_update(*, actor: Any, milestone: Milestone, data: dict[str, Any]) 
         milestone.save(update_fields=list(changed))
         _plan_changed(actor, project, "milestones", before,
                       f"{milestone.name} ({milestone.due_on.isoformat() if milestone.due_on else '—'})")
+    if position is not None:
+        order = [m.public_id for m in project.milestones.all() if m.pk != milestone.pk]
+        order.insert(max(1, min(position, len(order) + 1)) - 1, milestone.public_id)
+        milestone_reorder(actor=actor, project=project, order=order)
+        milestone.refresh_from_db(fields=["position"])
     return milestone
 
 
@@ -267,6 +303,7 @@ def milestone_update(*, actor: Any, milestone: Milestone, data: dict[str, Any]) 
 def milestone_reorder(*, actor: Any, project: Project, order: Sequence[str]) -> list[Milestone]:
     """Put the project's milestones in the order of their public ids; every milestone must be named once."""
     _require_manage(actor, project)
+    _lock_plan(project)
     milestones = {m.public_id: m for m in project.milestones.select_for_update()}
     if sorted(order) != sorted(milestones) or len(set(order)) != len(order):
         raise ValidationError({"order": [_("Name each milestone of this project exactly once.")]})
@@ -285,6 +322,9 @@ def milestone_reorder(*, actor: Any, project: Project, order: Sequence[str]) -> 
 @transaction.atomic
 def milestone_move(*, actor: Any, milestone: Milestone, step: int) -> list[Milestone]:
     """Move a milestone one place up (step -1) or down (+1)."""
+    _lock_plan(milestone.project)
+    if not Milestone.objects.filter(pk=milestone.pk).exists():
+        raise Http404
     order = list(milestone.project.milestones.values_list("public_id", flat=True))
     index = order.index(milestone.public_id)
     target = min(max(index + step, 0), len(order) - 1)
@@ -297,6 +337,9 @@ def milestone_delete(*, actor: Any, milestone: Milestone) -> None:
     """Delete a milestone; its tasks stay in the project, no longer grouped."""
     project = milestone.project
     _require_manage(actor, project)
+    _lock_plan(project)
+    if not Milestone.objects.filter(pk=milestone.pk).exists():
+        return  # deleted a moment ago by someone else: nothing more to do, nor to record
     name = milestone.name
     milestone.delete()
     _plan_changed(actor, project, "milestones", f"- {name}", None)
@@ -307,8 +350,7 @@ def milestone_delete(*, actor: Any, milestone: Milestone) -> None:
 
 def _check_milestone(milestone: Milestone | None, project: Project) -> None:
     if milestone is not None and milestone.project_id != project.pk:
-        raise ValidationError({"milestone": [_("%(name)s is a milestone of another project.")
-                                             % {"name": milestone.name}]})
+        raise ValidationError({"milestone": [_("That is not a milestone of this project.")]})
 
 
 @transaction.atomic
@@ -319,6 +361,8 @@ def task_add(*, actor: Any, project: Project, subject: str, due_on: dt.date | No
     manager), due on `due_on` (default: the milestone's due date, else the project's)."""
     _require_manage(actor, project)
     _check_milestone(milestone, project)
+    _lock_plan(project)
+    _milestone_still_there(milestone)
     subject = (subject or "").strip()
     if not subject:
         raise ValidationError({"subject": [_("A task needs a subject.")]})
@@ -355,6 +399,8 @@ def task_move(*, actor: Any, project: Project, activity: Activity, milestone: Mi
     _require_manage(actor, project)
     task = project_task(project=project, activity=activity)
     _check_milestone(milestone, project)
+    _lock_plan(project)
+    _milestone_still_there(milestone)
     if task.milestone_id != (milestone.pk if milestone else None):
         before = task.milestone
         task.milestone = milestone

@@ -81,12 +81,24 @@ def _rows(project: Project, tasks: ProjectTasks, today: dt.date) -> list[_Row]:
     return rows
 
 
-def _months(start: dt.date, end: dt.date) -> list[dt.date]:
-    months, month = [], start.replace(day=1)
-    while month <= end:
-        months.append(month)
-        month = (month + dt.timedelta(days=32)).replace(day=1)
-    return months
+MAX_MONTH_LINES = 48  # past four years, the grid marks years (every 2nd, 5th... on a very long span)
+
+
+def _grid(start: dt.date, end: dt.date) -> tuple[list[dt.date], bool]:
+    """The grid's lines: the first of each month, or of each year (second value True) when the months
+    would be too many; a bounded number, even for a span of centuries, and never past the last date."""
+    span = (end.year - start.year) * 12 + end.month - start.month + 1
+    if span <= MAX_MONTH_LINES:
+        lines = []
+        for index in range(span):
+            year, month = divmod(start.month - 1 + index, 12)
+            lines.append(dt.date(start.year + year, month + 1, 1))
+        return lines, False
+    years = end.year - start.year + 1
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+                if years / s <= MAX_MONTH_LINES)
+    first_year = start.year - start.year % step
+    return [dt.date(year, 1, 1) if year else start for year in range(first_year, end.year + 1, step)], True
 
 
 def timeline_svg(project: Project, tasks: ProjectTasks, *, today: dt.date) -> SafeString:
@@ -112,13 +124,16 @@ def timeline_svg(project: Project, tasks: ProjectTasks, *, today: dt.date) -> Sa
              f'aria-labelledby="timeline-title timeline-desc" xmlns="http://www.w3.org/2000/svg" '
              f'style="max-width:{WIDTH * 5 // 3}px">',
              f'<title id="timeline-title">{escape(title)}</title><desc id="timeline-desc">{escape(desc)}</desc>']
-    months = _months(first, last)
+    months, by_year = _grid(first, last)
     step = max(1, -(-len(months) * LABEL_SPACE // plot))  # label every month, or every 2nd, 3rd... when crowded
     for index, month in enumerate(months):
         left = x(max(month, first))
         parts.append(f'<line class="grid" x1="{left:.1f}" y1="{AXIS - 6}" x2="{left:.1f}" y2="{height}"/>')
         if index % step == 0 and left < WIDTH - LABEL_SPACE:
-            label = f"{MONTHS_3[month.month].title()}" + (f" {month:%y}" if month.month == 1 or index == 0 else "")
+            if by_year:
+                label = str(max(month, first).year)
+            else:
+                label = f"{MONTHS_3[month.month].title()}" + (f" {month:%y}" if month.month == 1 or index == 0 else "")
             parts.append(f'<text class="axis" x="{left + 2:.1f}" y="12">{escape(label)}</text>')
     if first <= today <= last:
         parts.append(f'<line class="today" x1="{x(today):.1f}" y1="{AXIS - 6}" x2="{x(today):.1f}" y2="{height}">'

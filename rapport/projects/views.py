@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from rapport.activities.models import Activity, ActivityStatus
 from rapport.activities.selectors import panel_record
-from rapport.core.access import can
+from rapport.core.access import access_for, can
 from rapport.core.errors import StaleVersion
 from rapport.core.listing import list_context, list_count
 from rapport.core.models import Action
@@ -96,6 +96,14 @@ def _detail_context(request: HttpRequest, public_id: str) -> dict[str, Any]:
     project = context["project"]
     today = _today()
     may_manage = services.may_manage(request.user, project)
+    access = access_for(request.user)
+    may_update_tasks = access.can(Activity.record_type, Action.UPDATE)
+    for group in context["tasks"].groups:
+        for task in group.tasks:
+            # The activities app's rule for a status change: the update right on the task's owner, or being
+            # one of its assignees with the update right on activities. Others get no button to press.
+            task.may_set_status = access.covers_owner(Activity.record_type, Action.UPDATE, task.owner_id) or (
+                may_update_tasks and any(a.user_id == request.user.pk for a in task.assignments.all()))
     context.update({
         "pages": PAGES,
         "record": project,
@@ -145,6 +153,9 @@ def project_form(request: HttpRequest, public_id: str | None = None) -> HttpResp
                 public_id=request.GET["opportunity"]).first()
         if request.GET.get("account"):
             account = account_choices(user=request.user).filter(public_id=request.GET["account"]).first()
+        elif opportunity is not None:
+            # The deal's account, only if the user may see it: the form would show its name.
+            account = account_choices(user=request.user).filter(pk=opportunity.account_id).first()
     form = ProjectForm(request.POST or None, instance=record, user=request.user, account=account,
                        opportunity=opportunity)
     conflict = None
