@@ -186,10 +186,61 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at start-up when it is missing
+
+# --- Uploaded and kept files (docs/configuration.md, "File storage") ---------------------------------
+_S3_OPTIONS = {"endpoint_url": "endpoint_url", "region": "region_name", "addressing_style": "addressing_style",
+               "signature_version": "signature_version"}
+
+
+def _storage_settings(url: str) -> dict[str, Any]:
+    """RAPPORT_STORAGE_URL: empty (files under var/files), file:///path, or
+    s3://bucket[/prefix]?endpoint_url=https://…&region=…&addressing_style=path|virtual (credentials from the
+    standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables, as boto3 reads them)."""
+    if not url:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        if parts.netloc or not parts.path.startswith("/"):
+            raise ConfigurationError("RAPPORT_STORAGE_URL: a folder is file:///absolute/path")
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": parts.path}}
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ConfigurationError("RAPPORT_STORAGE_URL must look like s3://bucket?endpoint_url=https://…&region=… "
+                                 "(or file:///path)")
+    if parts.username or parts.password:
+        raise ConfigurationError("RAPPORT_STORAGE_URL: put credentials in AWS_ACCESS_KEY_ID and "
+                                 "AWS_SECRET_ACCESS_KEY, not in the URL")
+    query = parse_qs(parts.query)
+    unknown = sorted(set(query) - set(_S3_OPTIONS))
+    if unknown:
+        raise ConfigurationError(f"RAPPORT_STORAGE_URL: unknown option {', '.join(unknown)}; "
+                                 f"the options are {', '.join(_S3_OPTIONS)}")
+    options: dict[str, Any] = {"bucket_name": parts.netloc, "file_overwrite": False, "default_acl": None,
+                               "querystring_auth": True}
+    prefix = parts.path.strip("/")
+    if prefix:
+        options["location"] = prefix
+    for name, values in query.items():
+        options[_S3_OPTIONS[name]] = values[-1]
+    endpoint = options.get("endpoint_url", "")
+    if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
+        raise ConfigurationError("RAPPORT_STORAGE_URL: endpoint_url must be an http:// or https:// address")
+    if options.get("addressing_style", "path") not in ("path", "virtual", "auto"):
+        raise ConfigurationError("RAPPORT_STORAGE_URL: addressing_style must be path, virtual or auto")
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _storage_settings(env_str("RAPPORT_STORAGE_URL")),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# The largest file one upload may carry (documents, receipts), in bytes (default 25 MB); the error names it.
+RAPPORT_UPLOAD_MAX_BYTES = env_int("RAPPORT_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+# Uploads above this size are spooled to a temporary file rather than held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The non-file part of a request (form fields); files do not count against it. Kept at Django's default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The most files one form may carry (a drop of many files onto a Files panel).
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
 WHITENOISE_USE_FINDERS = True
 
 # --- Background work ----------------------------------------------------------

@@ -42,6 +42,14 @@ class Personas:
         return dict(self.__dict__)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _media_root(tmp_path_factory):
+    """Uploaded files (documents, attachments) go to a temporary folder, never the checkout's var/."""
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture
 def personas(db) -> Personas:
     return build_personas()
@@ -56,7 +64,9 @@ def restore_migration_data() -> None:
     for module, function in (("rapport.core.migrations.0002_default_roles", "create_roles"),
                              ("rapport.activities.migrations.0002_default_kinds", "create_kinds"),
                              ("rapport.sales.migrations.0002_keys_default_pipeline_workflows", "create_defaults"),
-                             ("rapport.support.migrations.0002_default_categories", "create_categories")):
+                             ("rapport.support.migrations.0002_default_categories", "create_categories"),
+                             ("rapport.expenses.migrations.0001_initial", "create_categories"),
+                             ("rapport.documents.migrations.0001_initial", "create_folders")):
         getattr(importlib.import_module(module), function)(apps, None)
 
 

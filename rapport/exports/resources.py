@@ -416,13 +416,19 @@ def _activities() -> list[ExportResource]:
     return [activities]
 
 
+def _expenses() -> list[ExportResource]:
+    from rapport.expenses.exporting import export_resources
+
+    return export_resources()
+
+
 _RESOURCES: dict[str, ExportResource] = {}
 
 
 def resources() -> dict[str, ExportResource]:
     """Every exportable list by key (built on first use: the apps' selectors import their models)."""
     if not _RESOURCES:
-        for group in (_directory, _sales, _support, _mail, _marketing, _activities):
+        for group in (_directory, _sales, _support, _mail, _marketing, _activities, _expenses):
             for resource in group():
                 _RESOURCES[resource.key] = resource
     return _RESOURCES

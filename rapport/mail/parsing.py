@@ -28,17 +28,17 @@ import email.parser
 import email.policy
 import email.utils
 import hashlib
-import io
 import logging
 import re
-import unicodedata
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import nh3
+
+from rapport.core import files
+from rapport.core.files import sniff_type
 
 logger = logging.getLogger(__name__)
 
@@ -428,78 +428,9 @@ def sanitise_html(html: str) -> str:
 
 # --- Attachments -----------------------------------------------------------------------------------
 
-_OOXML = (("word/", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-          ("xl/", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-          ("ppt/", "application/vnd.openxmlformats-officedocument.presentationml.presentation"))
-_HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<script|<iframe|<meta|<title|<style|<div|"
-                         rb"<table|<a\s|<p>|<img|<form|<object|<embed|<svg)", re.IGNORECASE)
-_SVG = re.compile(rb"<svg[\s>]", re.IGNORECASE)
-
-
-def sniff_type(data: bytes) -> str:
-    """The type a file's first bytes show (a small magic-number table), whatever it claims to be."""
-    head = data[:2048]
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-        except Exception:
-            return "application/zip"
-        if "[Content_Types].xml" in names:
-            for prefix, mime in _OOXML:
-                if any(name.startswith(prefix) for name in names):
-                    return mime
-        return "application/zip"
-    text = head.removeprefix(b"\xef\xbb\xbf")
-    stripped = text.lstrip()
-    if stripped.lower().startswith(b"<?xml") and _SVG.search(text):
-        return "image/svg+xml"
-    if stripped.lower().startswith(b"<svg"):
-        return "image/svg+xml"
-    if _HTML_START.match(text):
-        return "text/html"
-    if not data:
-        return "application/x-empty"
-    if b"\x00" in head:
-        return "application/octet-stream"
-    try:
-        sample = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
-            return "application/octet-stream"
-        sample = head[: exc.start].decode("utf-8")
-    printable = sum(1 for char in sample if char.isprintable() or char in "\r\n\t\f")
-    return "text/plain" if not sample or printable / len(sample) > 0.95 else "application/octet-stream"
-
-
-_EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif",
-               "text/html": ".html", "text/plain": ".txt", "image/svg+xml": ".svg", "message/rfc822": ".eml",
-               "application/zip": ".zip", "text/calendar": ".ics"}
-_UNSAFE_IN_NAME = re.compile(r'[<>:"|?*;]')
-
-
 def safe_filename(name: str, *, fallback: str = "attachment", content_type: str = "") -> str:
-    """A file name fit to show and to offer for download: no folders, no control characters, at most
-    255 characters (the extension kept), never empty or only dots."""
-    name = unicodedata.normalize("NFC", one_line(_unescape_raw(name or "")))
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE_IN_NAME.sub("_", name).strip(" .")
-    if not name:
-        name = fallback + _EXTENSIONS.get(content_type, "")
-    if len(name) > MAX_FILENAME:
-        stem, dot, extension = name.rpartition(".")
-        if dot and 0 < len(extension) <= 16:
-            name = stem[: MAX_FILENAME - len(extension) - 1] + "." + extension
-        else:
-            name = name[:MAX_FILENAME]
-    return name
+    """A file name fit to show and to offer for download (core.files.safe_filename), read from a raw header."""
+    return files.safe_filename(_unescape_raw(name or ""), fallback=fallback, content_type=content_type)
 
 
 # --- The message -----------------------------------------------------------------------------------

@@ -12,16 +12,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from rapport.core.access import can
 from rapport.core.errors import Conflict, PossibleDuplicate, StaleVersion
+from rapport.core.files import download, download_name
 from rapport.core.listing import list_context, list_count
 from rapport.core.models import Action
 from rapport.core.pagination import keyset_page, parse_ordering
@@ -106,8 +106,6 @@ urlpatterns: list[URLPattern] = [
 EMAIL = EmailMessage.record_type
 EMAIL_VIEW_LABELS = {"pending": gettext_lazy("Pending (mine)"), "all": gettext_lazy("All I may see")}
 # Types a browser may be told a download is; anything else is application/octet-stream.
-SAFE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain",
-                        "text/csv", "text/calendar", "text/vcard", "application/zip"})
 # The sanitised HTML of a message is shown in a sandboxed frame (no scripts, no same origin) whose own policy
 # loads nothing from the network either: no tracking pixel tells a sender the message was read.
 HTML_FRAME_HEAD = ('<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '
@@ -321,36 +319,15 @@ def email_lookup(request: HttpRequest) -> HttpResponse:
                   {"options": selectors.file_lookup(user=request.user, query=query), "query": query})
 
 
-def _safe_filename(name: str, fallback: str) -> str:
-    """A file name that cannot break a header or climb a directory: letters, digits, dots, dashes."""
-    cleaned = get_valid_filename("".join(ch for ch in name if ch.isprintable()).replace("/", "_").replace("\\", "_")
-                                 .strip(" .")) if name.strip(" ./\\") else ""
-    return (cleaned or fallback)[:150]
-
-
-def download(stored: Any, *, filename: str, content_type: str) -> FileResponse:
-    """A stored file as a download: always an attachment, never sniffed, run or framed."""
-    try:
-        handle = stored.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=filename,
-                            content_type=content_type if content_type in SAFE_TYPES else "application/octet-stream")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 def raw_download(email: EmailMessage) -> FileResponse:
-    return download(email.raw, filename=f"{_safe_filename(email.subject, 'message')[:80]}.eml",
+    return download(email.raw, filename=f"{download_name(email.subject, 'message')[:80]}.eml",
                     content_type="application/octet-stream")
 
 
 def attachment_download(attachment: EmailAttachment) -> FileResponse:
     """An attachment under its own (cleaned) name; its type only where the one given is the one found."""
     safe = attachment.declared_type if attachment.declared_type == attachment.detected_type else ""
-    return download(attachment.file, filename=_safe_filename(attachment.filename, "attachment"), content_type=safe)
+    return download(attachment.file, filename=attachment.filename, content_type=safe, fallback="attachment")
 
 
 @login_required

@@ -7,6 +7,8 @@ import pytest
 from rapport.cli import main
 from rapport.core.models import User
 from rapport.directory.models import Account
+from rapport.documents.models import Document
+from rapport.expenses.models import Expense
 from rapport.projects.models import Project
 from rapport.sales.models import Communication, Lead, Opportunity, Order, PipelineStage
 from tests.factories import UserFactory
@@ -28,6 +30,10 @@ def test_demo_loads_once_and_prints_the_logins(capsys):
     # Projects in every state, one grown out of a won deal.
     assert sorted(Project.objects.values_list("status", flat=True)) == ["active", "completed", "on_hold", "planned"]
     assert Project.objects.filter(opportunity__stage__outcome="won").count() == 1
+    assert set(Expense.objects.values_list("status", flat=True)) == {
+        "draft", "submitted", "approved", "rejected", "reimbursed"}
+    assert Expense.objects.count() == 10
+    assert Document.objects.filter(title="Price list").get().versions.count() == 2
     assert main(["demo"]) == 0
     assert Account.objects.count() == accounts
     assert "sales1" in capsys.readouterr().out

@@ -104,7 +104,18 @@ def _samples() -> dict[str, str]:
     activity = Activity.objects.visible_to(user).filter(owner=user, activity_type="event").order_by("-id").first()
     series = Activity.objects.visible_to(user).exclude(rrule="").first()
     colleague = User.objects.get(username="sales2")
+    from rapport.documents.models import Document
+    from rapport.expenses.models import Expense
+    from rapport.projects.models import Project
+
+    project = Project.objects.visible_to(user).order_by("-id").first()
+    expense = Expense.objects.visible_to(user).filter(status="rejected").first() or \
+        Expense.objects.visible_to(user).first()
+    document = Document.objects.visible_to(user).order_by("-id").first()
     return {
+        "project": project.public_id if project else "",
+        "expense": expense.public_id if expense else "",
+        "document": document.public_id if document else "",
         "activity": activity.public_id if activity else "",
         "series": series.public_id if series else "",
         "colleague": colleague.public_id,
@@ -218,6 +229,14 @@ def _steps(base: str, sample: dict[str, str]) -> list[tuple[str, Callable[[Any],
         ("order-form", go("/orders/new/")),
         ("relationship-cycle", go("/accounts/stages/")),
         ("settings-index", go("/settings/")),
+        ("project-list", go("/projects/")),
+        ("project-detail", go(f"/projects/{sample['project']}/")),
+        ("project-form", go("/projects/new/")),
+        ("expense-list", go("/expenses/")),
+        ("expense-detail", go(f"/expenses/{sample['expense']}/")),
+        ("expense-form", go("/expenses/new/")),
+        ("expense-totals", go("/expenses/totals/")),
+        ("document-detail", go(f"/documents/{sample['document']}/")),
     ]
 
 

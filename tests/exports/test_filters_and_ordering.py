@@ -116,10 +116,21 @@ def activities(owner: Any) -> tuple[str, list[str], str]:
     return "type=task&ordering=-starts_at", [second.public_id, first.public_id], event.public_id
 
 
+def expenses(owner: Any) -> tuple[str, list[str], str]:
+    from tests.expenses.factories import expense
+
+    manager = owner.team.manager
+    fifty = expense(owner, amount="50.00", status="approved", decider=manager)
+    twenty = expense(owner, amount="20.00", status="reimbursed", decider=manager)
+    draft = expense(owner, amount="10.00")
+    return "ordering=amount", [twenty.public_id, fifty.public_id], draft.public_id
+
+
 SCENARIOS: dict[str, Scenario] = {
     "accounts": accounts, "contacts": contacts, "leads": leads, "opportunities": opportunities, "orders": orders,
     "support-items": support_items, "emails": emails, "templates": templates,
     "distribution-lists": distribution_lists, "campaigns": campaigns, "activities": activities,
+    "expenses": expenses,
 }
 
 

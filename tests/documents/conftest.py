@@ -1,0 +1,11 @@
+"""Every documents test keeps its files in a folder of its own, so it can look at what was stored."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "files"
+    return settings.MEDIA_ROOT
