@@ -7,21 +7,31 @@ fails validation answers 422; a stale version or a possible duplicate 409.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.params.models import Body as NinjaBody
+from ninja.params.models import BodyModel
 from ninja.security import HttpBearer, django_auth
 from pydantic import ConfigDict, field_validator
 
 from rapport.core.errors import Conflict, PossibleDuplicate, StaleVersion
+from rapport.core.files import human_size
 from rapport.core.pagination import Ordering, keyset_page, parse_limit, parse_ordering
 from rapport.core.services import token_authenticate
+from rapport.core.text import int_or_none
 
 
 class BearerAuth(HttpBearer):
@@ -210,3 +220,83 @@ def api_page(
     ordering: Ordering = parse_ordering(params.ordering, allowed_orderings, default_ordering)
     page = keyset_page(qs, ordering=ordering, cursor=params.cursor, limit=parse_limit(params.limit))
     return {"items": page.items, "next": page.next_cursor}
+
+
+# --- Requests that carry a file ------------------------------------------------------------------------
+# A route that takes a file (a document, a receipt, an import) takes it two ways: multipart/form-data with
+# a `file` part (what curl -F and browsers send), or JSON with the bytes in base64 (what the permission
+# matrix and simple scripts send). One body marker and one reader serve them all.
+
+FORM_CONTENT = "multipart/form-data"
+
+
+class FileIn(InputSchema):
+    """The fields a JSON body uses for its file; multipart/form-data sends a `file` part instead."""
+
+    file_name: str | None = Field(None, max_length=255, description="With JSON: the file's name")
+    content_base64: str | None = Field(None, description="With JSON: the file's bytes in base64 (multipart/form-data "
+                                                         "takes a `file` part instead)")
+
+
+@dataclass(frozen=True)
+class UploadLimit:
+    """How large a file a route takes, and the refusal that names the limit (for a size in bytes)."""
+
+    max_bytes: Callable[[], int]
+    too_large: Callable[[int], ValidationError]
+
+
+def file_body(limit: UploadLimit) -> Any:
+    """The body marker of a route that takes a file. A multipart form's fields are the body and its one
+    `file` part is kept for `uploaded_file`; a request larger than the limit (with base64's third more) is
+    refused from its Content-Length, before its body is read."""
+
+    class _FileBodyModel(BodyModel):
+        @classmethod
+        def get_request_data(cls, request: HttpRequest, api: Any, path_params: Any) -> Any:
+            length = int_or_none(request.META.get("CONTENT_LENGTH")) or 0
+            if length > limit.max_bytes() * 4 // 3 + 1024 * 1024:
+                raise limit.too_large(length)
+            if request.content_type == FORM_CONTENT:
+                data = {key: request.POST[key] for key in request.POST if key != "csrfmiddlewaretoken"}
+                files = request.FILES.getlist("file")
+                if len(files) > 1:
+                    raise ValidationError({"file": [_("Send one file per request.")]})
+                unknown = sorted(set(request.FILES) - {"file"})
+                if unknown:
+                    raise ValidationError({name: [_("Unknown field; it cannot be set here.")] for name in unknown})
+                request._uploaded_file = files[0] if files else None  # type: ignore[attr-defined]
+                varname = getattr(cls, "__read_from_single_attr__", None)
+                return {varname: data} if varname else data
+            try:
+                return super().get_request_data(request, api, path_params)
+            except RequestDataTooBig:
+                raise ValidationError({"file": [
+                    _("A JSON body may carry at most %(size)s; send larger files as multipart/form-data.")
+                    % {"size": human_size(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}]}) from None
+
+    class _FileBody(NinjaBody):  # type: ignore[misc]
+        _model = _FileBodyModel
+
+        @classmethod
+        def _param_source(cls) -> str:
+            return "body"
+
+    return _FileBody(...)
+
+
+def uploaded_file(request: HttpRequest, payload: FileIn, limit: UploadLimit, *,
+                  default_name: str = "file") -> UploadedFile | None:
+    """The file a request carries (see file_body): the multipart part, or the JSON body's base64 decoded
+    (its length checked against the limit first); None when it carries none. The services check the
+    file's own size, type and content."""
+    upload = getattr(request, "_uploaded_file", None)
+    if upload is not None or payload.content_base64 is None:
+        return upload
+    if len(payload.content_base64) > (limit.max_bytes() + 2) // 3 * 4 + 4:
+        raise limit.too_large(len(payload.content_base64) * 3 // 4)
+    try:
+        content = base64.b64decode(payload.content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError({"content_base64": [_("This is not base64.")]}) from None
+    return SimpleUploadedFile(payload.file_name or default_name, content)

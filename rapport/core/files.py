@@ -167,3 +167,15 @@ def download(stored: Any, *, filename: str, content_type: str, fallback: str = "
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def human_size(size: int) -> str:
+    """1536 -> "1.5 kB", 26214400 -> "25 MB" (decimal-free where it is whole)."""
+    value = float(size)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            if unit == "bytes":
+                return f"{int(value)} bytes"
+            return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+        value /= 1024
+    return f"{size} bytes"  # pragma: no cover

@@ -12,43 +12,40 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.params.models import Body as NinjaBody
-from ninja.params.models import BodyModel
 
 from rapport.activities.selectors import record_ref
 from rapport.core.apitools import (
+    FORM_CONTENT,
     BusinessRecordOut,
+    FileIn,
     InputSchema,
     ListParams,
     RefOut,
+    UploadLimit,
     api_page,
+    file_body,
     ref_out,
     refuse_unknown_params,
+    uploaded_file,
     utc_time,
 )
-from rapport.core.files import download
+from rapport.core.files import download, human_size
 from rapport.core.models import Action, Visibility
 from rapport.core.selectors import written
-from rapport.core.text import int_or_none
 from rapport.documents import selectors, services
 from rapport.documents.models import Document, DocumentVersion
 
 router = Router(tags=["documents"])
 
-FORM_CONTENT = "multipart/form-data"
 ORDERINGS = {"created_at": "created_at", "updated_at": "updated_at", "title": "title"}
 
 
@@ -143,53 +140,16 @@ def _one(request: HttpRequest, document: Document) -> Document:
     return found
 
 
-class _FormOrJsonBodyModel(BodyModel):
-    """The body as JSON, or the fields of a multipart form with its `file` part kept aside on the request."""
-
-    @classmethod
-    def get_request_data(cls, request: HttpRequest, api: Any, path_params: Any) -> Any:
-        limit = services.max_upload_bytes()
-        length = int_or_none(request.META.get("CONTENT_LENGTH")) or 0
-        if length > limit * 4 // 3 + 1024 * 1024:  # refused before the body is read (base64 makes it a third more)
-            raise ValidationError({"file": [_("The request is %(size)s; files may be at most %(limit)s "
-                                              "(RAPPORT_UPLOAD_MAX_BYTES).")
-                                            % {"size": services.human_size(length),
-                                               "limit": services.human_size(limit)}]})
-        if request.content_type == FORM_CONTENT:
-            data: dict[str, Any] = {key: request.POST[key] for key in request.POST if key != "csrfmiddlewaretoken"}
-            files = request.FILES.getlist("file")
-            if len(files) > 1:
-                raise ValidationError({"file": [_("Send one file per request; each becomes a document of its own.")]})
-            unknown = sorted(set(request.FILES) - {"file"})
-            if unknown:
-                raise ValidationError({name: [_("Unknown field; it cannot be set here.")] for name in unknown})
-            request._document_file = files[0] if files else None  # type: ignore[attr-defined]
-            varname = getattr(cls, "__read_from_single_attr__", None)
-            return {varname: data} if varname else data
-        try:
-            return super().get_request_data(request, api, path_params)
-        except RequestDataTooBig:
-            raise ValidationError({"file": [_("A JSON body may carry at most %(size)s; send larger files as "
-                                              "multipart/form-data.")
-                                            % {"size": services.human_size(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}]
-                                   }) from None
+def _too_large(size: int) -> ValidationError:
+    message = _("The upload is %(size)s; files may be at most %(limit)s (RAPPORT_UPLOAD_MAX_BYTES).")
+    return ValidationError({"file": [message % {"size": human_size(size),
+                                                "limit": human_size(services.max_upload_bytes())}]})
 
 
-class FormOrJsonBody(NinjaBody):  # type: ignore[misc]
-    _model = _FormOrJsonBodyModel
-
-    @classmethod
-    def _param_source(cls) -> str:
-        return "body"
+UPLOAD_LIMIT = UploadLimit(max_bytes=services.max_upload_bytes, too_large=_too_large)
 
 
-class _FileIn(InputSchema):
-    file_name: str | None = Field(None, description="With JSON: the file's name")
-    content_base64: str | None = Field(None, description="With JSON: the file's bytes in base64 (multipart/form-data "
-                                                         "takes a `file` part instead)")
-
-
-class DocumentIn(_FileIn):
+class DocumentIn(FileIn):
     about: str = Field(..., description="The record the document is about, as type:id (account:<id>)")
     title: str = ""
     description: str = ""
@@ -197,24 +157,12 @@ class DocumentIn(_FileIn):
     link_url: str = Field("", description="A document kept elsewhere (http or https), instead of a file")
 
 
-class VersionIn(_FileIn):
+class VersionIn(FileIn):
     version: int | None = Field(None, description="The document's version you read; a stale one answers 409")
 
 
-def _upload(request: HttpRequest, payload: _FileIn) -> Any:
-    """The file of a request: the multipart `file` part, or the JSON body's content_base64 (decoded)."""
-    upload = getattr(request, "_document_file", None)
-    if upload is not None or payload.content_base64 is None:
-        return upload
-    limit = services.max_upload_bytes()
-    if len(payload.content_base64) > (limit + 2) // 3 * 4 + 4:  # refused before decoding
-        raise ValidationError({"file": [_("The file is larger than %(limit)s (RAPPORT_UPLOAD_MAX_BYTES).")
-                                        % {"limit": services.human_size(limit)}]})
-    try:
-        content = base64.b64decode(payload.content_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationError({"content_base64": [_("This is not base64.")]}) from None
-    return SimpleUploadedFile(payload.file_name or "file", content)
+def _upload(request: HttpRequest, payload: FileIn) -> Any:
+    return uploaded_file(request, payload, UPLOAD_LIMIT)
 
 
 def _upload_form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -222,8 +170,8 @@ def _upload_form(properties: dict[str, Any], required: list[str]) -> dict[str, A
         "type": "object", "required": required, "properties": properties}}}}}
 
 
-DOCUMENT_BODY = FormOrJsonBody(...)
-VERSION_BODY = FormOrJsonBody(...)
+DOCUMENT_BODY = file_body(UPLOAD_LIMIT)
+VERSION_BODY = file_body(UPLOAD_LIMIT)
 
 
 @router.get("/documents", response=DocumentsOut, summary="List documents",

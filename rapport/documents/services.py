@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from rapport.core.access import record_visible, require
 from rapport.core.errors import StaleVersion
-from rapport.core.files import content_mismatch, describe_type, safe_filename, sniff_type
+from rapport.core.files import content_mismatch, describe_type, human_size, safe_filename, sniff_type
 from rapport.core.models import Action
 from rapport.core.records import record_create, record_delete, record_restore, record_update
 from rapport.core.registry import linkables
@@ -35,18 +35,6 @@ MAX_TITLE = 200
 
 def max_upload_bytes() -> int:
     return int(getattr(settings, "RAPPORT_UPLOAD_MAX_BYTES", 25 * 1024 * 1024))
-
-
-def human_size(size: int) -> str:
-    """1536 -> "1.5 kB", 26214400 -> "25 MB" (decimal-free where it is whole)."""
-    value = float(size)
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            if unit == "bytes":
-                return f"{int(value)} bytes"
-            return f"{value:.1f}".removesuffix(".0") + f" {unit}"
-        value /= 1024
-    return f"{size} bytes"  # pragma: no cover
 
 
 # --- Checks (no writes) ----------------------------------------------------------------------------------

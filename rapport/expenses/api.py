@@ -8,31 +8,31 @@ strings. An action that no longer fits the expense's status (approving twice) an
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.params.models import Body as NinjaBody
-from ninja.params.models import BodyModel
 
 from rapport.core.access import record_visible
 from rapport.core.apitools import (
     BusinessRecordOut,
+    FileIn,
     InputSchema,
     ListParams,
     RefOut,
+    UploadLimit,
     api_page,
+    file_body,
     ref_out,
     refuse_nulls,
+    uploaded_file,
     utc_time,
 )
+from rapport.core.files import human_size
 from rapport.core.models import Action
 from rapport.core.selectors import written
 from rapport.directory.models import Account
@@ -306,52 +306,29 @@ RECEIPT_FORM = {"requestBody": {"content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}}}
 
 
-class ReceiptIn(InputSchema):
-    file_name: str | None = Field(None, max_length=255, description="With JSON: the file's name")
-    content_base64: str | None = Field(None, description="With JSON: the file's bytes in base64 (multipart/form-data "
-                                                         "takes a `file` part instead)")
+def _receipt_too_large(size: int) -> ValidationError:
+    from rapport.documents.services import max_upload_bytes
+
+    message = _("The upload is %(size)s; files may be at most %(limit)s (RAPPORT_UPLOAD_MAX_BYTES).")
+    return ValidationError({"receipt": [message % {"size": human_size(size), "limit": human_size(max_upload_bytes())}]})
 
 
-class _FormOrJsonBodyModel(BodyModel):
-    """A JSON body as usual; a multipart form's fields instead (its `file` part stays in request.FILES)."""
+def _max_upload_bytes() -> int:
+    from rapport.documents.services import max_upload_bytes
 
-    @classmethod
-    def get_request_data(cls, request: HttpRequest, api: Any, path_params: Any) -> Any:
-        if request.content_type == "multipart/form-data":
-            data = {key: request.POST[key] for key in request.POST if key != "csrfmiddlewaretoken"}
-            unknown = sorted(set(request.FILES) - {"file"})
-            if unknown:
-                raise ValidationError({name: [_("Unknown field; it cannot be set here.")] for name in unknown})
-            varname = getattr(cls, "__read_from_single_attr__", None)
-            return {varname: data} if varname else data
-        return super().get_request_data(request, api, path_params)
+    return max_upload_bytes()
 
 
-class _FormOrJsonBody(NinjaBody):  # type: ignore[misc]
-    _model = _FormOrJsonBodyModel
-
-    @classmethod
-    def _param_source(cls) -> str:
-        return "body"
+RECEIPT_LIMIT = UploadLimit(max_bytes=_max_upload_bytes, too_large=_receipt_too_large)
+RECEIPT_BODY = file_body(RECEIPT_LIMIT)
 
 
-RECEIPT_BODY = _FormOrJsonBody(...)
-
-
-def _receipt_upload(request: HttpRequest, payload: ReceiptIn) -> Any:
+def _receipt_upload(request: HttpRequest, payload: FileIn) -> Any:
     """The receipt a request carries: the multipart `file` part, or the JSON body's content_base64."""
-    files = request.FILES.getlist("file") if request.content_type == "multipart/form-data" else []
-    if len(files) > 1:
-        raise ValidationError({"receipt": [_("Send one file per request.")]})
-    if files:
-        return files[0]
-    if payload.content_base64 is None:
+    upload = uploaded_file(request, payload, RECEIPT_LIMIT, default_name="receipt")
+    if upload is None:
         raise ValidationError({"receipt": [_("Send the receipt as the `file` part (or content_base64).")]})
-    try:
-        content = base64.b64decode(payload.content_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationError({"content_base64": [_("This is not base64.")]}) from None
-    return SimpleUploadedFile(payload.file_name or "receipt", content)
+    return upload
 
 
 @router.post("/expenses/{expense_id}/receipt", response={201: ReceiptOut}, summary="Upload a receipt",
@@ -361,7 +338,7 @@ def _receipt_upload(request: HttpRequest, payload: ReceiptIn) -> Any:
                          "what its name says is refused with the reason (422, naming `receipt`).",
              openapi_extra=RECEIPT_FORM)
 def upload_receipt(request: HttpRequest, expense_id: str,
-                   payload: ReceiptIn = RECEIPT_BODY) -> Status:  # type: ignore[assignment]
+                   payload: FileIn = RECEIPT_BODY) -> Status:  # type: ignore[assignment]
     expense = selectors.expense_get(user=request.user, public_id=expense_id, action=Action.UPDATE)
     document = services.expense_receipt_add(actor=request.user, expense=expense,
                                             upload=_receipt_upload(request, payload))

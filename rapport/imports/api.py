@@ -8,8 +8,6 @@ the answer is 202 with the job, which GET /api/v1/imports/{id} then follows.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 from typing import Any
@@ -19,50 +17,30 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from ninja.params.models import Body as NinjaBody
-from ninja.params.models import BodyModel
 
-from rapport.core.apitools import InputSchema, ListParams, api_page, refuse_unknown_params, utc_time
+from rapport.core.apitools import (
+    FORM_CONTENT,
+    FileIn,
+    ListParams,
+    UploadLimit,
+    api_page,
+    file_body,
+    refuse_unknown_params,
+    uploaded_file,
+    utc_time,
+)
 from rapport.exports.writers import csv_response
 from rapport.imports import selectors, services
 from rapport.imports.models import ImportJob
-from rapport.imports.readers import check_size, max_bytes
+from rapport.imports.readers import check_size, max_bytes, too_large
 
 router = Router(tags=["imports"])
 
-FORM_CONTENT = "multipart/form-data"
+IMPORT_LIMIT = UploadLimit(max_bytes=max_bytes, too_large=too_large)
+IMPORT_BODY = file_body(IMPORT_LIMIT)
 
 
-class _ImportBodyModel(BodyModel):
-    """The request body as JSON, or the fields of a multipart form, with its file kept aside on the request."""
-
-    @classmethod
-    def get_request_data(cls, request: HttpRequest, api: Any, path_params: Any) -> Any:
-        if request.content_type == FORM_CONTENT:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-            if length > max_bytes() + 1024 * 1024:  # refused before the body is read
-                request._import_too_big = length  # type: ignore[attr-defined]
-                varname = getattr(cls, "__read_from_single_attr__", None)
-                return {varname: {"record_type": "contact"}} if varname else {"record_type": "contact"}
-            data: dict[str, Any] = {key: request.POST[key] for key in request.POST if key != "csrfmiddlewaretoken"}
-            request._import_file = request.FILES.get("file")  # type: ignore[attr-defined]
-            varname = getattr(cls, "__read_from_single_attr__", None)
-            return {varname: data} if varname else data
-        return super().get_request_data(request, api, path_params)
-
-
-class ImportBody(NinjaBody):  # type: ignore[misc]
-    _model = _ImportBodyModel
-
-    @classmethod
-    def _param_source(cls) -> str:
-        return "body"
-
-
-IMPORT_BODY = ImportBody(...)
-
-
-class ImportIn(InputSchema):
+class ImportIn(FileIn):
     """The options of an import. With JSON, the file comes as file_name and content_base64."""
 
     record_type: str
@@ -71,8 +49,6 @@ class ImportIn(InputSchema):
     skip_bad_rows: bool = False
     visibility: str = "everyone"
     dry_run: bool = False
-    file_name: str | None = None
-    content_base64: str | None = None
 
 
 class ColumnOut(Schema):
@@ -161,22 +137,12 @@ def _job_out(job: ImportJob) -> dict[str, Any]:
 
 
 def _file(request: HttpRequest, payload: ImportIn) -> tuple[str, bytes]:
-    too_big = getattr(request, "_import_too_big", None)
-    if too_big:
-        check_size(too_big)
-    upload = getattr(request, "_import_file", None)
-    if upload is not None:
-        check_size(upload.size or 0)
-        return upload.name or "upload", upload.read()
-    if payload.content_base64 is None:
+    upload = uploaded_file(request, payload, IMPORT_LIMIT, default_name="upload.csv")
+    if upload is None:
         raise ValidationError({"file": [_("Send the file: as the `file` part of a multipart/form-data request, or as "
                                           "content_base64 (with file_name) in JSON.")]})
-    try:
-        data = base64.b64decode(payload.content_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationError({"content_base64": [_("This is not base64.")]}) from None
-    check_size(len(data))
-    return payload.file_name or "upload.csv", data
+    check_size(upload.size or 0)
+    return upload.name or "upload", upload.read()
 
 
 def _mapping(value: dict[str, str] | str | None) -> dict[str, str] | None:

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from rapport.core.files import human_size
 from rapport.exports.writers import unescape_cell
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -61,23 +62,22 @@ def max_unpacked_bytes() -> int:
     return int(configured) if configured else max(DEFAULT_MAX_UNPACKED_BYTES, 10 * max_bytes())
 
 
-def size_text(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.0f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"
 
 
 def file_error(message: str) -> ValidationError:
     return ValidationError({"file": [message]})
 
 
+def too_large(size: int) -> ValidationError:
+    """The refusal of a file of `size` bytes, over the limit, naming the limit."""
+    return file_error(_("The file is %(size)s; imports take files of at most %(limit)s (RAPPORT_IMPORT_MAX_BYTES). "
+                        "Split it into smaller files.") % {"size": human_size(size), "limit": human_size(max_bytes())})
+
+
 def check_size(size: int) -> None:
     """Refuse a file over the limit, naming the limit."""
     if size > max_bytes():
-        raise file_error(_("The file is %(size)s; imports take files of at most %(limit)s (RAPPORT_IMPORT_MAX_BYTES). "
-                           "Split it into smaller files.") % {"size": size_text(size), "limit": size_text(max_bytes())})
+        raise too_large(size)
 
 
 @dataclass
@@ -327,7 +327,7 @@ def _check_unpacked_size(data: bytes) -> zipfile.ZipFile:
     if unpacked > max_unpacked_bytes() or len(archive.infolist()) > 10_000:
         raise file_error(_("The workbook unpacks to %(size)s, more than the %(limit)s an import may unpack. It is not "
                            "an ordinary spreadsheet; save the data as CSV and upload that.")
-                         % {"size": size_text(unpacked), "limit": size_text(max_unpacked_bytes())})
+                         % {"size": human_size(unpacked), "limit": human_size(max_unpacked_bytes())})
     return archive
 
 

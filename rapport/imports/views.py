@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rapport.core.files import human_size
 from rapport.core.pagination import keyset_page, parse_ordering
 from rapport.exports.writers import csv_response
 from rapport.imports import selectors, services
@@ -27,7 +28,7 @@ from rapport.imports.engine import Parsed, cell_text
 from rapport.imports.fields import spec_for
 from rapport.imports.forms import MappingForm, UploadForm
 from rapport.imports.models import ImportJob, ImportStatus
-from rapport.imports.readers import check_size, max_bytes, size_text
+from rapport.imports.readers import check_size, max_bytes
 
 PAGE_SIZE = 20
 SAMPLE_ROWS = 3
@@ -48,7 +49,7 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
         page = keyset_page(selectors.import_list(user=request.user),
                            ordering=parse_ordering("-created_at", {"created_at": "created_at"}, "-created_at"),
                            cursor=None, limit=PAGE_SIZE)
-    return {"page": page, "jobs": page.items, "max_size": size_text(max_bytes())}
+    return {"page": page, "jobs": page.items, "max_size": human_size(max_bytes())}
 
 
 @csrf_exempt
@@ -62,7 +63,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
             form = UploadForm(types=types)
             form.errors["file"] = form.error_class([
                 _("The file is %(size)s; imports take files of at most %(limit)s (RAPPORT_IMPORT_MAX_BYTES). Split it "
-                  "into smaller files.") % {"size": size_text(length), "limit": size_text(max_bytes())}])
+                  "into smaller files.") % {"size": human_size(length), "limit": human_size(max_bytes())}])
             return render(request, "imports/import_list.html",
                           {**_list_context(request), "form": form, "types": types}, status=400)
     return _import_list(request)

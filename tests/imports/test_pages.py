@@ -87,7 +87,7 @@ def test_upload_mistakes_are_shown_on_the_form(personas, settings):
     settings.RAPPORT_IMPORT_MAX_BYTES = 1024
     response = client.post("/imports/", {"record_type": "contact",
                                          "file": SimpleUploadedFile("x.csv", b"Last name\n" + b"Doe\n" * 2000)})
-    assert response.status_code == 400 and b"imports take files of at most 1 KB" in response.content
+    assert response.status_code == 400 and b"imports take files of at most 1 kB" in response.content
     assert not ImportJob.objects.exists()
 
 
