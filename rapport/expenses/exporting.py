@@ -1,12 +1,13 @@
-"""The export of approved expenses (CSV, XLSX) through rapport.exports: the expense list's filters, its
-visibility, only approved and reimbursed expenses.
+"""The exports of expenses (CSV, XLSX) through rapport.exports.
 
-rapport.exports lists its resources itself; `export_resources()` is what it adds for this app (key
-"expenses": /exports/expenses/ and GET /api/v1/expenses/export). The totals page's export links use the same
-resource through /expenses/export/.
+`export_resources()` is what rapport.exports adds for this app: the expense list's export (key "expenses":
+the list's Export menu, /exports/expenses/ and GET /api/v1/expenses/export), every expense the list shows
+with its filters. The totals page exports the approved (and reimbursed) ones through /expenses/export/.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -22,14 +23,13 @@ from rapport.exports.resources import (
 )
 
 
-def approved_expenses_resource() -> ExportResource:
+def _expense_resource(*, title: Any, list_url_name: str, selector: Any) -> ExportResource:
     from rapport.expenses.filters import EXPENSE_FILTERS, EXPENSE_ORDERINGS
     from rapport.expenses.models import Expense
-    from rapport.expenses.selectors import approved_expense_list
 
     return ExportResource(
-        key="expenses", title=_("Approved expenses"), record_type="expense", list_url_name="",
-        selector=approved_expense_list, orderings=EXPENSE_ORDERINGS, default_ordering="-spent_on",
+        key="expenses", title=title, record_type="expense", list_url_name=list_url_name,
+        selector=selector, orderings=EXPENSE_ORDERINGS, default_ordering="-spent_on",
         filters=frozenset(EXPENSE_FILTERS),
         columns=(
             ID, plain(_("Date"), "spent_on"), user_name(_("Submitter"), "owner"),
@@ -43,5 +43,19 @@ def approved_expenses_resource() -> ExportResource:
     )
 
 
+def expense_list_resource() -> ExportResource:
+    """The expense list's export: every expense the list shows, with its filters and ordering."""
+    from rapport.expenses.selectors import expense_list
+
+    return _expense_resource(title=_("Expenses"), list_url_name="expense_list", selector=expense_list)
+
+
+def approved_expenses_resource() -> ExportResource:
+    """The totals page's export: the approved (and reimbursed) expenses its filters find."""
+    from rapport.expenses.selectors import approved_expense_list
+
+    return _expense_resource(title=_("Approved expenses"), list_url_name="", selector=approved_expense_list)
+
+
 def export_resources() -> list[ExportResource]:
-    return [approved_expenses_resource()]
+    return [expense_list_resource()]

@@ -416,6 +416,12 @@ def _activities() -> list[ExportResource]:
     return [activities]
 
 
+def _projects() -> list[ExportResource]:
+    from rapport.projects.exporting import export_resources
+
+    return export_resources()
+
+
 def _expenses() -> list[ExportResource]:
     from rapport.expenses.exporting import export_resources
 
@@ -428,7 +434,7 @@ _RESOURCES: dict[str, ExportResource] = {}
 def resources() -> dict[str, ExportResource]:
     """Every exportable list by key (built on first use: the apps' selectors import their models)."""
     if not _RESOURCES:
-        for group in (_directory, _sales, _support, _mail, _marketing, _activities, _expenses):
+        for group in (_directory, _sales, _support, _mail, _marketing, _activities, _projects, _expenses):
             for resource in group():
                 _RESOURCES[resource.key] = resource
     return _RESOURCES

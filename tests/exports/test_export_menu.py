@@ -19,7 +19,7 @@ from tests.conftest import client_for
 LIST_PAGES = {"account_list": "accounts", "contact_list": "contacts", "lead_list": "leads",
               "opportunity_list": "opportunities", "order_list": "orders", "support_list": "support-items",
               "email_list": "emails", "template_list": "templates", "distribution_list_list": "distribution-lists",
-              "campaign_list": "campaigns"}
+              "campaign_list": "campaigns", "project_list": "projects", "expense_list": "expenses"}
 
 
 def _links(text: str) -> dict[str, str]:
@@ -40,7 +40,10 @@ def test_every_page_that_extends_list_page_has_an_export():
             extending.add(path.name)
     assert extending == {"list_base.html", "account_list.html", "contact_list.html", "lead_list.html",
                          "opportunity_list.html", "order_list.html", "item_list.html", "email_list.html",
-                         "template_list.html", "list_list.html", "campaign_list.html"}
+                         "template_list.html", "list_list.html", "campaign_list.html", "project_list.html",
+                         "expense_list.html",
+                         # Without one: a work queue, and a page with its own export of the approved expenses.
+                         "expense_approvals.html", "expense_totals.html"}
     assert {r.list_url_name for r in resources().values() if r.list_url_name} == set(LIST_PAGES)
 
 

@@ -121,16 +121,25 @@ def expenses(owner: Any) -> tuple[str, list[str], str]:
 
     manager = owner.team.manager
     fifty = expense(owner, amount="50.00", status="approved", decider=manager)
-    twenty = expense(owner, amount="20.00", status="reimbursed", decider=manager)
+    twenty = expense(owner, amount="20.00", status="approved", decider=manager)
     draft = expense(owner, amount="10.00")
-    return "ordering=amount", [twenty.public_id, fifty.public_id], draft.public_id
+    return "status=approved&ordering=amount", [twenty.public_id, fifty.public_id], draft.public_id
+
+
+def projects(owner: Any) -> tuple[str, list[str], str]:
+    from tests.projects.factories import make_project
+
+    later = make_project(owner, name="Later rollout", status="active", due_on=dt.date(2030, 9, 1))
+    sooner = make_project(owner, name="Sooner rollout", status="active", due_on=dt.date(2030, 6, 1))
+    planned = make_project(owner, name="Planned rollout", status="planned", due_on=dt.date(2030, 4, 1))
+    return "status=active&ordering=due_on", [sooner.public_id, later.public_id], planned.public_id
 
 
 SCENARIOS: dict[str, Scenario] = {
     "accounts": accounts, "contacts": contacts, "leads": leads, "opportunities": opportunities, "orders": orders,
     "support-items": support_items, "emails": emails, "templates": templates,
     "distribution-lists": distribution_lists, "campaigns": campaigns, "activities": activities,
-    "expenses": expenses,
+    "projects": projects, "expenses": expenses,
 }
 
 

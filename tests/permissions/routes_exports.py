@@ -18,7 +18,7 @@ from tests.permissions.rules import EVERYONE, table
 from tests.permissions.world import World
 
 EXPORTS = ("accounts", "contacts", "leads", "opportunities", "orders", "support-items", "emails", "templates",
-           "distribution-lists", "campaigns", "activities", "expenses")
+           "distribution-lists", "campaigns", "activities", "projects", "expenses")
 
 
 @dataclass(frozen=True)
