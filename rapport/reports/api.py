@@ -181,6 +181,11 @@ def list_reports(request: HttpRequest, params: Query[ListParams]) -> dict[str, A
             description="The kinds of report you may open, with the filters each takes.")
 def list_kinds(request: HttpRequest) -> dict[str, Any]:
     refuse_unknown_params(request)
+    # One page in a fixed order: a cursor or an ordering cannot be one this list gave out.
+    if request.GET.get("cursor"):
+        raise ValidationError({"cursor": [_("This list has a single page; it takes no cursor.")]})
+    if request.GET.get("ordering"):
+        raise ValidationError({"ordering": [_("This list has a fixed order.")]})
     return {"items": [kind_out(kind) for kind in kinds_for(request.user)], "next": None}
 
 

@@ -63,3 +63,12 @@ def test_stale_and_missing_versions_of_a_saved_report(personas, api_for):
     assert api.patch(f"reports/{report_id}", {"name": None, "version": 1}).status_code == 422
     assert api.get("reports/zzzzzzzzzzzzzzzz").status_code == 404
     assert api.get("reports", colour="blue").status_code == 400
+
+
+def test_the_kinds_list_refuses_a_cursor_and_an_ordering_it_cannot_have(personas, api_for):
+    client = api_for(personas.owner)
+    assert client.get("reports/kinds").status_code == 200
+    response = client.get("reports/kinds", cursor="not-a-cursor")
+    assert response.status_code == 400 and "cursor" in response.json()["errors"]
+    response = client.get("reports/kinds", ordering="name")
+    assert response.status_code == 400 and "ordering" in response.json()["errors"]
