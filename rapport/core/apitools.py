@@ -230,7 +230,7 @@ def api_page(
 FORM_CONTENT = "multipart/form-data"
 
 
-class FileIn(InputSchema):
+class UploadIn(InputSchema):
     """The fields a JSON body uses for its file; multipart/form-data sends a `file` part instead."""
 
     file_name: str | None = Field(None, max_length=255, description="With JSON: the file's name")
@@ -285,7 +285,7 @@ def file_body(limit: UploadLimit) -> Any:
     return _FileBody(...)
 
 
-def uploaded_file(request: HttpRequest, payload: FileIn, limit: UploadLimit, *,
+def uploaded_file(request: HttpRequest, payload: UploadIn, limit: UploadLimit, *,
                   default_name: str = "file") -> UploadedFile | None:
     """The file a request carries (see file_body): the multipart part, or the JSON body's base64 decoded
     (its length checked against the limit first); None when it carries none. The services check the

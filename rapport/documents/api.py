@@ -26,10 +26,10 @@ from rapport.activities.selectors import record_ref
 from rapport.core.apitools import (
     FORM_CONTENT,
     BusinessRecordOut,
-    FileIn,
     InputSchema,
     ListParams,
     RefOut,
+    UploadIn,
     UploadLimit,
     api_page,
     file_body,
@@ -149,7 +149,7 @@ def _too_large(size: int) -> ValidationError:
 UPLOAD_LIMIT = UploadLimit(max_bytes=services.max_upload_bytes, too_large=_too_large)
 
 
-class DocumentIn(FileIn):
+class DocumentIn(UploadIn):
     about: str = Field(..., description="The record the document is about, as type:id (account:<id>)")
     title: str = ""
     description: str = ""
@@ -157,11 +157,11 @@ class DocumentIn(FileIn):
     link_url: str = Field("", description="A document kept elsewhere (http or https), instead of a file")
 
 
-class VersionIn(FileIn):
+class VersionIn(UploadIn):
     version: int | None = Field(None, description="The document's version you read; a stale one answers 409")
 
 
-def _upload(request: HttpRequest, payload: FileIn) -> Any:
+def _upload(request: HttpRequest, payload: UploadIn) -> Any:
     return uploaded_file(request, payload, UPLOAD_LIMIT)
 
 

@@ -20,10 +20,10 @@ from ninja import Field, Query, Router, Schema, Status
 from rapport.core.access import record_visible
 from rapport.core.apitools import (
     BusinessRecordOut,
-    FileIn,
     InputSchema,
     ListParams,
     RefOut,
+    UploadIn,
     UploadLimit,
     api_page,
     file_body,
@@ -323,7 +323,7 @@ RECEIPT_LIMIT = UploadLimit(max_bytes=_max_upload_bytes, too_large=_receipt_too_
 RECEIPT_BODY = file_body(RECEIPT_LIMIT)
 
 
-def _receipt_upload(request: HttpRequest, payload: FileIn) -> Any:
+def _receipt_upload(request: HttpRequest, payload: UploadIn) -> Any:
     """The receipt a request carries: the multipart `file` part, or the JSON body's content_base64."""
     upload = uploaded_file(request, payload, RECEIPT_LIMIT, default_name="receipt")
     if upload is None:
@@ -338,7 +338,7 @@ def _receipt_upload(request: HttpRequest, payload: FileIn) -> Any:
                          "what its name says is refused with the reason (422, naming `receipt`).",
              openapi_extra=RECEIPT_FORM)
 def upload_receipt(request: HttpRequest, expense_id: str,
-                   payload: FileIn = RECEIPT_BODY) -> Status:  # type: ignore[assignment]
+                   payload: UploadIn = RECEIPT_BODY) -> Status:  # type: ignore[assignment]
     expense = selectors.expense_get(user=request.user, public_id=expense_id, action=Action.UPDATE)
     document = services.expense_receipt_add(actor=request.user, expense=expense,
                                             upload=_receipt_upload(request, payload))

@@ -20,8 +20,8 @@ from ninja import Query, Router, Schema, Status
 
 from rapport.core.apitools import (
     FORM_CONTENT,
-    FileIn,
     ListParams,
+    UploadIn,
     UploadLimit,
     api_page,
     file_body,
@@ -40,7 +40,7 @@ IMPORT_LIMIT = UploadLimit(max_bytes=max_bytes, too_large=too_large)
 IMPORT_BODY = file_body(IMPORT_LIMIT)
 
 
-class ImportIn(FileIn):
+class ImportIn(UploadIn):
     """The options of an import. With JSON, the file comes as file_name and content_base64."""
 
     record_type: str

@@ -66,7 +66,9 @@ def test_a_seller_submits_an_expense_that_the_manager_approves(page: Page, live_
     expect(page.get_by_role("heading", level=1)).to_contain_text("Travel: 42.50 EUR")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Draft")
     expect(page.get_by_role("link", name="taxi-receipt.txt", exact=True)).to_be_visible()
-    expect(page.get_by_role("link", name="Download taxi-receipt.txt")).to_be_visible()
+    # In the Receipt card (the Files panel below lists the same document with a Download link of its own).
+    receipt_card = page.locator("section", has=page.locator("#receipt-heading"))
+    expect(receipt_card.get_by_role("link", name="Download taxi-receipt.txt")).to_be_visible()
     page.get_by_role("button", name="Submit for approval").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Submitted")
     expect(page.get_by_role("status").filter(has_text="Your expense was submitted for approval.")).to_be_visible()
