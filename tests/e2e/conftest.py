@@ -6,6 +6,7 @@ test, data migrations included; `default_roles` puts the job functions back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -26,3 +27,14 @@ def default_roles(transactional_db) -> None:
 @pytest.fixture
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "en-GB", "timezone_id": "Europe/Berlin"}
+
+
+@pytest.fixture(autouse=True)
+def _settled_page(page, live_server):
+    """Let the page finish what it loads (htmx panels, progress polls) and leave it before the database is
+    emptied: a request still running then holds a lock that the flush's TRUNCATE waits on while it waits on
+    the flush, which PostgreSQL ends as a deadlock and the next test meets as left-over rows."""
+    yield
+    with contextlib.suppress(Exception):  # a page the test closed, or one that never settles
+        page.wait_for_load_state("networkidle", timeout=5_000)
+        page.goto("about:blank")
