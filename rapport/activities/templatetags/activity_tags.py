@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from rapport.activities.recurrence import Occurrence
 
@@ -48,8 +53,6 @@ def _entry_urls(render_context: Any) -> tuple[str, str]:
     """The detail and move URLs with a slot for the public id, reversed once per page."""
     urls = render_context.get("calendar_entry_urls")
     if urls is None:
-        from django.urls import reverse
-
         urls = (reverse("activity_detail", args=[_URL_SLOT]), reverse("activity_move", args=[_URL_SLOT]))
         render_context["calendar_entry_urls"] = urls
     return urls
@@ -66,11 +69,6 @@ def _position(placed: Any, timed: bool) -> str:
 def calendar_entry(context: Any, placed: Any, timed: bool = False) -> str:
     """One entry of the calendar grid: a link to the activity (draggable where the viewer may change it),
     or "Busy" for one the viewer may see only the times of."""
-    from django.utils import timezone
-    from django.utils.html import format_html
-    from django.utils.safestring import mark_safe
-    from django.utils.translation import gettext as _
-
     entry = placed.entry
     occurrence = entry.occurrence
     activity = entry.activity
