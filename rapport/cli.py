@@ -1,5 +1,5 @@
 """The `rapport` command: serve, worker, scheduler, mail-listen, mail-poll, migrate, demo, token create,
-createsuperuser, manage."""
+app-password create, createsuperuser, manage."""
 
 from __future__ import annotations
 
@@ -74,6 +74,32 @@ def cmd_token_create(args: argparse.Namespace) -> int:
         return 2
     new = token_create(user=user, name=args.name)
     print(f"Created token {new.token.name!r} for {user.username}. It is shown once; keep it safe:")
+    print(new.plaintext)
+    return 0
+
+
+def cmd_app_password_create(args: argparse.Namespace) -> int:
+    """An app password for a user's calendar and contact client on one device, printed once."""
+    _django()
+    from django.core.exceptions import ValidationError
+
+    from rapport.core.models import User
+    from rapport.core.record_views import error_text
+    from rapport.sync.services import app_password_create
+
+    user = User.objects.filter(username=args.username).first()
+    if user is None:
+        print(f"No user named {args.username!r}.", file=sys.stderr)
+        return 2
+    try:
+        new = app_password_create(user=user, device=args.device)
+    except ValidationError as exc:
+        print(f"rapport app-password: {error_text(exc)}", file=sys.stderr)
+        return 2
+    print(f"Created an app password for {user.username} on {new.app_password.device!r}. The calendar or contact "
+          f"app signs in with the username {user.username!r} and this password; the server address is on the "
+          "page Settings, Calendar and contacts sync.")
+    print("It is shown once; keep it safe:")
     print(new.plaintext)
     return 0
 
@@ -295,6 +321,14 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("username")
     tp.add_argument("--name", default="command line")
     tp.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("app-password", help="app passwords for calendar and contact clients (CalDAV/CardDAV)")
+    app_password_sub = p.add_subparsers(dest="app_password_command", required=True)
+    ap = app_password_sub.add_parser("create", help="create an app password for one device; it is printed alone "
+                                                   "on the last line")
+    ap.add_argument("username")
+    ap.add_argument("device", help="what it is for, such as \"Work laptop, Outlook\" or \"Phone\"")
+    ap.set_defaults(func=cmd_app_password_create)
 
     p = sub.add_parser("createsuperuser", help="create an administrator")
     p.add_argument("rest", nargs=argparse.REMAINDER)

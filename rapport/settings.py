@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "rapport.documents",
     "rapport.projects",
     "rapport.expenses",
+    "rapport.sync",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +236,10 @@ STORAGES = {
 }
 # The largest file one upload may carry (documents, receipts), in bytes (default 25 MB); the error names it.
 RAPPORT_UPLOAD_MAX_BYTES = env_int("RAPPORT_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+# Calendar and contact sync (docs/sync.md): the largest item or request a client may send (a card with a
+# photo), and how long a failed client sign-in waits before it is answered (brute-force brake), in seconds.
+RAPPORT_DAV_MAX_BYTES = env_int("RAPPORT_DAV_MAX_BYTES", 10 * 1024 * 1024)
+RAPPORT_DAV_FAILED_LOGIN_DELAY = env_int("RAPPORT_DAV_FAILED_LOGIN_DELAY", 1)
 # Uploads above this size are spooled to a temporary file rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # The non-file part of a request (form fields); files do not count against it. Kept at Django's default.

@@ -82,7 +82,7 @@ class Activity(BusinessRecord):
     """
 
     record_type = "activity"
-    untracked_fields = frozenset({"ical_source"})
+    untracked_fields = frozenset({"ical_source", "dav_name"})
 
     uid = models.CharField(max_length=255, unique=True, default=new_public_id, editable=False)
     activity_type = models.CharField(_("type"), max_length=5, choices=ActivityType.choices,
@@ -111,6 +111,8 @@ class Activity(BusinessRecord):
     # The iCalendar text the activity came from (ICS import); edits patch it, so unmodelled
     # properties (alarms, X- properties) survive a round trip.
     ical_source = models.TextField(blank=True, editable=False)
+    # The name a CalDAV client stored the item under, when it is not "<uid>.ics" (rapport.sync).
+    dav_name = models.CharField(max_length=255, blank=True, default="", db_default="", editable=False)
 
     objects = ActivityQuerySet.as_manager()
 

@@ -80,6 +80,7 @@ class Contact(BusinessRecord):
     """A person, usually working at an account."""
 
     record_type = "contact"
+    untracked_fields = frozenset({"vcard_source", "dav_name"})
 
     # The stable identity a vCard / CardDAV client knows this contact by.
     uid = models.CharField(max_length=255, unique=True, default=new_public_id, editable=False)
@@ -95,6 +96,11 @@ class Contact(BusinessRecord):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     mobile = models.CharField(_("mobile"), max_length=40, blank=True)
     remarks = models.TextField(_("remarks"), max_length=10000, blank=True)
+    # The vCard a CardDAV client (or a vCard import) gave; edits patch it, so what Rapport does not
+    # model (photos, further emails and phones, X- properties) survives a round trip (rapport.sync).
+    vcard_source = models.TextField(blank=True, default="", db_default="", editable=False)
+    # The name a CardDAV client stored the card under, when it is not "<uid>.vcf".
+    dav_name = models.CharField(max_length=255, blank=True, default="", db_default="", editable=False)
 
     name_key = models.CharField(max_length=201, editable=False, default="")
     email_key = models.CharField(max_length=254, editable=False, default="", blank=True)

@@ -175,6 +175,12 @@ def _steps(base: str, sample: dict[str, str]) -> list[tuple[str, Callable[[Any],
         page.get_by_role("button", name="Save").click()
         page.wait_for_load_state()
 
+    def app_password(page: Any) -> None:
+        page.goto(f"{base}/settings/sync/")
+        page.get_by_label("Device").fill("Work laptop, Outlook")
+        page.get_by_role("button", name="Create app password").click()
+        page.wait_for_selector("#new-password-value")
+
     def contact_errors(page: Any) -> None:
         page.goto(f"{base}/contacts/new/")
         page.get_by_role("searchbox", name="Find Account").press_sequentially("a", delay=30)
@@ -230,6 +236,8 @@ def _steps(base: str, sample: dict[str, str]) -> list[tuple[str, Callable[[Any],
         ("order-form", go("/orders/new/")),
         ("relationship-cycle", go("/accounts/stages/")),
         ("settings-index", go("/settings/")),
+        ("settings-sync", go("/settings/sync/")),
+        ("settings-sync-created", app_password),
         ("project-list", go("/projects/")),
         ("project-detail", go(f"/projects/{sample['project']}/")),
         ("project-form", go("/projects/new/")),

@@ -74,6 +74,10 @@ PUBLIC: dict[str, str] = {
     "GET /api/v1/": "django-ninja's root view: 404 for everyone, it only names the docs URL",
     "calendar_feed": "the calendar feed: calendar apps cannot sign in, the secret in its address is the "
                      "credential; a wrong or revoked address is a bare 404 for everyone",
+    "dav": "CalDAV/CardDAV for calendar and contact clients: they sign in on every request with HTTP Basic and "
+           "an app password; without one, signed in to the pages or not, the answer is 401 and a challenge",
+    "well_known_caldav": "RFC 6764 discovery: a permanent redirect to /dav/, which asks for sign-in itself",
+    "well_known_carddav": "RFC 6764 discovery: a permanent redirect to /dav/, which asks for sign-in itself",
     "campaign_unsubscribe": "the unsubscribe link of a campaign message (RFC 8058 one-click too): recipients have "
                             "no account, the random token in the address is the credential; the page says "
                             "nothing about the person, an unknown token is a 404 page",
@@ -471,6 +475,9 @@ from tests.permissions.routes_expenses import ROUTES as EXPENSE_ROUTES  # noqa: 
 from tests.permissions.routes_projects import ROUTES as PROJECT_ROUTES  # noqa: E402
 
 ROUTES += DOCUMENT_ROUTES + PROJECT_ROUTES + EXPENSE_ROUTES
+from tests.permissions.routes_sync import ROUTES as SYNC_ROUTES  # noqa: E402
+
+ROUTES += SYNC_ROUTES
 
 REGISTRY: dict[str, Route] = {route.key: route for route in ROUTES}
 assert len(REGISTRY) == len(ROUTES), "a route is registered twice"

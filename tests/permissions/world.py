@@ -283,11 +283,12 @@ from tests.permissions import (  # noqa: E402
     world_projects,
     world_reports,
     world_search,
+    world_sync,
     world_templating,
 )
 
 FEATURE_WORLDS = (world_emails, world_templating, world_campaigns, world_search, world_imports, world_exports,
-                  world_reports, world_merge, world_documents, world_projects, world_expenses)
+                  world_reports, world_merge, world_documents, world_projects, world_expenses, world_sync)
 
 for _module in FEATURE_WORLDS:
     RECORD_SUBJECTS.update(_module.RECORD_SUBJECTS)

@@ -268,7 +268,9 @@ def _sources(activity: Activity) -> tuple[Component | None, dict[dt.datetime, Co
             master = master or component
             continue
         moment = getattr(recurrence_id, "dt", None)
-        if isinstance(moment, dt.datetime) and moment.tzinfo is not None:
+        if isinstance(moment, dt.datetime):
+            if moment.tzinfo is None:  # a floating time: in the activity's zone, as the importer reads it
+                moment = moment.replace(tzinfo=convert.zone(activity.time_zone))
             overrides[moment.astimezone(dt.UTC)] = component
         elif isinstance(moment, dt.date):
             overrides[dt.datetime.combine(moment, dt.time(0), tzinfo=dt.UTC)] = component

@@ -480,9 +480,29 @@ def _message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+WantedOccurrences = dict[dt.datetime, tuple[dt.datetime, dt.datetime] | None]
+
+
+def apply_wanted_occurrences(*, actor: User, activity: Activity, wanted: WantedOccurrences,
+                             ) -> tuple[Activity, dict[dt.datetime, ActivityException]]:
+    """Skip (None) or move (to start, end) the occurrences in `wanted`, by their rule start, through the
+    services; return the activity and its other exceptions, which the caller decides about."""
+    existing = {exc.original_start: exc for exc in ActivityException.objects.filter(activity=activity)}
+    for original, want in wanted.items():
+        have = existing.pop(original, None)
+        if want is None:
+            if have is None or not have.cancelled:
+                activity = services.occurrence_skip(actor=actor, activity=activity, original_start=original,
+                                                    version=activity.version)
+        elif have is None or have.cancelled or (have.starts_at, have.ends_at) != want:
+            activity = services.occurrence_move(actor=actor, activity=activity, original_start=original,
+                                                starts_at=want[0], ends_at=want[1], version=activity.version)
+    return activity, existing
+
+
 def _apply_occurrences(*, actor: User, activity: Activity, series: Series, notes: list[str]) -> Activity:
     """Make the activity's skipped and moved occurrences those of the file (through the services)."""
-    wanted: dict[dt.datetime, tuple[dt.datetime, dt.datetime] | None] = {}
+    wanted: WantedOccurrences = {}
     duration = activity.ends_at - activity.starts_at
     entries_of_rule = ([series.master] if series.master else []) + series.overrides
     if not activity.rrule:
@@ -504,16 +524,7 @@ def _apply_occurrences(*, actor: User, activity: Activity, series: Series, notes
         else:
             starts_at, ends_at = override.moved
             wanted[override.recurrence_id] = (starts_at, ends_at or starts_at + duration)
-    existing = {exc.original_start: exc for exc in ActivityException.objects.filter(activity=activity)}
-    for original, want in wanted.items():
-        have = existing.pop(original, None)
-        if want is None:
-            if have is None or not have.cancelled:
-                activity = services.occurrence_skip(actor=actor, activity=activity, original_start=original,
-                                                    version=activity.version)
-        elif have is None or have.cancelled or (have.starts_at, have.ends_at) != want:
-            activity = services.occurrence_move(actor=actor, activity=activity, original_start=original,
-                                                starts_at=want[0], ends_at=want[1], version=activity.version)
+    activity, existing = apply_wanted_occurrences(actor=actor, activity=activity, wanted=wanted)
     if series.master is None:
         return activity  # only some occurrences were in the file: the others stay as they are
     for original, have in existing.items():

@@ -1,0 +1,1 @@
+"""Calendars and address books over CalDAV and CardDAV: Radicale speaks the protocol, Rapport's tables hold the data."""
