@@ -184,6 +184,7 @@ def main() -> int:
     from bench.sales_workloads import run_sales_all
     from bench.search_workloads import run_search_all
     from bench.support_workloads import run_support_all
+    from bench.sync_workloads import run_sync_all
     from bench.workloads import run_all
     from rapport.seed import (
         activities_seeded,
@@ -219,6 +220,7 @@ def main() -> int:
     results += run_search_all(args.runs, args.size)
     results += run_export_all(args.runs, args.size)
     results += run_import_all(args.runs, args.size)
+    results += run_sync_all(args.runs, args.size)
     for r in results:
         raw = f"raw {r.raw_p50_ms} ms, x{r.ratio_to_raw}" if r.raw_p50_ms else "no raw"
         print(f"  {r.name:<28} p50 {r.p50_ms:>7} ms  p99 {r.p99_ms:>7} ms  {r.queries:>2} queries  {raw}",

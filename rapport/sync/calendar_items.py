@@ -38,7 +38,7 @@ from rapport.activities.models import Activity, ActivityException, ActivityStatu
 from rapport.core.errors import StaleVersion
 from rapport.core.models import User
 from rapport.sync.errors import DavRefusal
-from rapport.sync.hrefs import dav_name_for
+from rapport.sync.hrefs import dav_name_for, release_deleted_uid
 
 EXTENSION = "ics"
 ITEM_NAMES = ("VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY")
@@ -133,7 +133,7 @@ def stored_uids(uid: str, user: User) -> list[str]:
     """The uids an item with this client UID may be stored under for this user (the UID itself, and
     the derived one): the plugin uses it to find an item by UID within a user's collection."""
     stored = importer._stored_uid(uid)
-    return [stored, importer._derived_uid(stored, user)]
+    return [stored, importer.derived_uid(stored, user)]
 
 
 # --- Reading in -------------------------------------------------------------------------------------
@@ -329,11 +329,13 @@ def calendar_put(*, actor: User, text: str, component: str, activity: Activity |
 def _create(actor: User, series: importer.Series, href: str) -> Activity:
     assert series.master is not None
     uid, derived = stored_uids(series.uid, actor)
+    for candidate in (uid, derived):
+        release_deleted_uid(Activity, candidate)
     taken = dict(Activity.objects.filter(uid__in=[uid, derived]).values_list("uid", "owner_id"))
     if uid in taken:
         if taken[uid] == actor.pk:
             # The plugin found no item of this UID in the collection: the activity is in the user's
-            # other collection, no longer assigned to them, or deleted in Rapport.
+            # other collection or no longer assigned to them.
             raise DavRefusal(409, _("UID %(uid)s is already one of your activities, outside this "
                                     "collection.") % {"uid": series.uid[:80]})
         # Two people sync the same invitation: the second copy is stored under a UID of its own.

@@ -12,7 +12,7 @@ read, and gives every difference the next sequence number; an item that is gone 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.db import transaction
 from django.utils import timezone
@@ -54,13 +54,16 @@ def parse_token(row: SyncCollection, text: str) -> int:
 
 
 @transaction.atomic
-def record_changes(row: SyncCollection, live: Mapping[str, str]) -> SyncCollection:
-    """Bring the collection's entries up to date with what it holds now (href → ETag); return the row.
+def record_changes(row: SyncCollection, live_items: Callable[[], Mapping[str, str]]) -> SyncCollection:
+    """Bring the collection's entries up to date with what it holds now; return the row.
 
-    Every new, changed, returned or vanished item gets one new sequence number, so a token taken
-    before this call sees all of them and a token taken after sees none.
+    `live_items` gives what it holds (href → ETag); it is read after the collection's row is locked, so
+    two reads at once record the same state in turn. Every new, changed, returned or vanished item gets
+    one new sequence number, so a token taken before this call sees all of them and one taken after sees
+    none. A read that finds no change writes nothing.
     """
     row = SyncCollection.objects.select_for_update().get(pk=row.pk)
+    live = live_items()
     stored = {href: (etag, deleted, pk) for pk, href, etag, deleted in
               SyncEntry.objects.filter(collection=row).values_list("pk", "href", "etag", "deleted")}
     seq = row.seq + 1
@@ -80,8 +83,8 @@ def record_changes(row: SyncCollection, live: Mapping[str, str]) -> SyncCollecti
         SyncEntry.objects.bulk_create(created, batch_size=1000)
         SyncEntry.objects.bulk_update(changed + gone, ["etag", "seq", "deleted", "changed_at"], batch_size=1000)
         row.seq = seq
-    row.checked_at = now
-    row.save(update_fields=["seq", "checked_at"])
+        row.changed_at = now
+        row.save(update_fields=["seq", "changed_at"])
     return row
 
 

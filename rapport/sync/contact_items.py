@@ -23,6 +23,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from rapport.activities.ical.importer import derived_uid
 from rapport.core.access import record_visible, require
 from rapport.core.errors import StaleVersion
 from rapport.core.models import Action, User
@@ -34,7 +35,7 @@ from rapport.exports.vcard import ADDRESS_FIELDS, ADDRESS_TYPES, contact_card, e
 from rapport.exports.vcard import fold as fold_line
 from rapport.imports.readers import _ordered, _types
 from rapport.sync.errors import DavRefusal
-from rapport.sync.hrefs import dav_name_for
+from rapport.sync.hrefs import dav_name_for, release_deleted_uid
 
 EXTENSION = "vcf"
 VERSIONS = ("3.0", "4.0")
@@ -466,7 +467,9 @@ def _patched(card: _Card, contact: Contact, addresses: list[dict[str, Any]], acc
     reading = _read(card)
     said = reading.fields()
     patch = _Patch(card)
-    if reading.uid != contact.uid:  # a text kept from an import that gave the contact another UID
+    # A text kept from an import that gave the contact another UID (not a copy stored under a UID of its
+    # own: the client knows it by the card's UID).
+    if reading.uid != contact.uid and not contact.uid.startswith(f"{reading.uid}:"):
         if "UID" in reading.first:
             patch.set_value(reading.first["UID"], contact.uid)
         else:
@@ -661,11 +664,21 @@ def contact_put(*, actor: User, text: str, contact: Contact | None, href: str) -
             account = _account_named(actor, reading.org)
             if contact is None:
                 require(actor, Contact.record_type, Action.CREATE)  # before telling which UIDs exist
-                if Contact._default_manager.filter(uid=reading.uid).exists():
-                    raise DavRefusal(409, _("UID %(uid)s is already another contact's.") % {"uid": reading.uid})
-                data.update(uid=reading.uid, account=account)
+                uid = reading.uid
+                release_deleted_uid(Contact, uid)
+                holder = Contact._default_manager.filter(uid=uid).values_list("owner_id", flat=True).first()
+                if holder == actor.pk:
+                    raise DavRefusal(409, _("UID %(uid)s is already one of your contacts.") % {"uid": reading.uid})
+                if holder is not None:
+                    # Two colleagues keep the same card (shared from a directory): the second copy is
+                    # stored under a UID of its own, and the card keeps the client's (see _patched).
+                    uid = derived_uid(reading.uid, actor)
+                    release_deleted_uid(Contact, uid)
+                    if Contact._default_manager.filter(uid=uid).exists():
+                        raise DavRefusal(409, _("UID %(uid)s is already one of your contacts.") % {"uid": reading.uid})
+                data.update(uid=uid, account=account, dav_name=dav_name_for(uid, href, EXTENSION))
                 return contact_create(actor=actor, data=data, addresses=addresses, confirm_duplicate=True)
-            if reading.uid != contact.uid:
+            if contact.uid not in (reading.uid, derived_uid(reading.uid, contact.owner)):
                 raise DavRefusal(409, _("UID %(uid)s is not the UID of the contact stored under this name (%(own)s).")
                                  % {"uid": reading.uid, "own": contact.uid})
             current = contact.account if contact.account_id is not None else None

@@ -16,6 +16,7 @@ import contextlib
 import contextvars
 import datetime as dt
 import email.utils
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,8 +74,6 @@ class RequestState:
     rows: dict[str, SyncCollection] = field(default_factory=dict)
     # Radicale asks for the rights of a collection once per item it lists: 10,000 times for a calendar.
     rights: dict[tuple[str, str], str] = field(default_factory=dict)
-    # The version of each record read under the write lock, by (collection path, href).
-    versions: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 _state: contextvars.ContextVar[RequestState | None] = contextvars.ContextVar("rapport_dav_state", default=None)
@@ -144,6 +143,10 @@ class Source:
     def listing(self) -> dict[str, Listed]:
         raise NotImplementedError
 
+    def listed(self, record: Any) -> Listed:
+        """How the listing shows one record (read again under the write lock)."""
+        raise NotImplementedError
+
     def texts(self, records: list[Any]) -> dict[int, str]:
         raise NotImplementedError
 
@@ -171,6 +174,7 @@ class ActivitySource(Source):
         super().__init__(user, info)
         self.component = info.component
         self.activity_type = ActivityType.TASK if info.component == "VTODO" else ActivityType.EVENT
+        self._shared: list[int] | None = None
 
     def _assignments(self) -> QuerySet[ActivityAssignee]:
         if self.info.name in (CALENDAR, TASKS):
@@ -187,14 +191,25 @@ class ActivitySource(Source):
               .filter(activity_type=self.activity_type, pk__in=self._assignments().values("activity_id"))
               .select_related("kind"))
         if self.info.name in (TEAM, COMPANY):
-            limit = list(qs.order_by("starts_at", "pk").values_list("pk", flat=True)[:SHARED_LIMIT])
-            qs = qs.filter(pk__in=limit)
+            if self._shared is None:  # chosen once: the listing and every batch drawn agree on them
+                self._shared = list(qs.order_by("starts_at", "pk").values_list("pk", flat=True)[:SHARED_LIMIT])
+            qs = qs.filter(pk__in=self._shared)
         return qs
 
+    @staticmethod
+    def _etag(pk: int, version: int, kind_label: str) -> str:
+        # The text names the kind (CATEGORIES): renaming a kind changes every item of it.
+        return f'"a{pk}-{version}-{zlib.crc32(kind_label.encode()):x}"'
+
     def listing(self) -> dict[str, Listed]:
-        rows = self.queryset().values_list("pk", "uid", "dav_name", "version", "updated_at")
-        return {item_href(uid, dav_name, self.extension): Listed(pk, f'"a{pk}-{version}"', _http_date(updated))
-                for pk, uid, dav_name, version, updated in rows}
+        rows = self.queryset().values_list("pk", "uid", "dav_name", "version", "updated_at", "kind__label")
+        return {item_href(uid, dav_name, self.extension): Listed(pk, self._etag(pk, version, label),
+                                                                 _http_date(updated))
+                for pk, uid, dav_name, version, updated, label in rows}
+
+    def listed(self, record: Any) -> Listed:
+        return Listed(record.pk, self._etag(record.pk, record.version, record.kind.label),
+                      _http_date(record.updated_at))
 
     def texts(self, records: list[Any]) -> dict[int, str]:
         from rapport.sync.calendar_items import calendar_texts
@@ -239,6 +254,10 @@ class ContactSource(Source):
         return {item_href(uid, dav_name, self.extension):
                 Listed(pk, f'"c{pk}-{version}-{account_version or 0}"', _http_date(updated))
                 for pk, uid, dav_name, version, updated, account_version in rows}
+
+    def listed(self, record: Any) -> Listed:
+        account_version = record.account.version if record.account_id is not None else 0
+        return Listed(record.pk, f'"c{record.pk}-{record.version}-{account_version}"', _http_date(record.updated_at))
 
     def texts(self, records: list[Any]) -> dict[int, str]:
         from rapport.sync.contact_items import contact_texts
@@ -326,6 +345,7 @@ class Collection(radicale_storage.BaseCollection):
         self.source = source_for(user, info)
         self._listing: dict[str, Listed] | None = None
         self._texts: dict[str, str] = {}
+        self._client_props: dict[str, str] | None = None
 
     @property
     def path(self) -> str:
@@ -342,9 +362,13 @@ class Collection(radicale_storage.BaseCollection):
         """The collection's change log, brought up to date once per request."""
         rows = _current().rows
         if self.path not in rows:
-            row = changes.collection_row(self.user, self.info.name)
-            live = {href: listed.etag for href, listed in self.listing().items()}
-            rows[self.path] = changes.record_changes(row, live)
+            def live() -> dict[str, str]:
+                # Read under the change log's lock: a listing read before it could miss an item another
+                # request has just recorded, and record it as gone (a client would delete it).
+                self._listing = self.source.listing()
+                return {href: listed.etag for href, listed in self._listing.items()}
+
+            rows[self.path] = changes.record_changes(changes.collection_row(self.user, self.info.name), live)
         return rows[self.path]
 
     def _draw(self, href: str) -> str:
@@ -410,6 +434,17 @@ class Collection(radicale_storage.BaseCollection):
             return token, sorted(self.listing())
         return token, changes.changed_since(row, changes.parse_token(row, old_token))
 
+    @property
+    def tag(self) -> str:
+        # Radicale reads it once per listed item: never a query.
+        return self.info.tag
+
+    def _props(self) -> dict[str, str]:
+        if self._client_props is None:
+            row = SyncCollection.objects.filter(user=self.user, name=self.info.name).only("props").first()
+            self._client_props = dict(row.props) if row is not None else {}
+        return self._client_props
+
     def get_meta(self, key: str | None = None) -> Any:
         meta: dict[str, str] = {"tag": self.info.tag, "D:displayname": self.info.title}
         if self.info.tag == "VCALENDAR":
@@ -417,9 +452,7 @@ class Collection(radicale_storage.BaseCollection):
             meta["C:calendar-description"] = self.info.description
         else:
             meta["CR:addressbook-description"] = self.info.description
-        row = SyncCollection.objects.filter(user=self.user, name=self.info.name).only("props").first()
-        if row is not None:
-            meta.update({name: value for name, value in row.props.items() if name not in PROTECTED_META})
+        meta.update({name: value for name, value in self._props().items() if name not in PROTECTED_META})
         return meta.get(key) if key is not None else meta
 
     def set_meta(self, props: Mapping[str, str]) -> None:
@@ -428,11 +461,12 @@ class Collection(radicale_storage.BaseCollection):
         row = changes.collection_row(self.user, self.info.name)
         row.props = {name: value for name, value in props.items() if name not in PROTECTED_META}
         row.save(update_fields=["props"])
+        self._client_props = None
 
     @property
     def last_modified(self) -> str:
         row = self._row()
-        return _http_date(row.checked_at)
+        return _http_date(row.changed_at)
 
     # -- writing (under Storage.acquire_lock("w"), so inside one transaction) --
 
@@ -442,18 +476,20 @@ class Collection(radicale_storage.BaseCollection):
         if listed is None:
             return None
         record = self.source.queryset().select_for_update(of=("self",)).filter(pk=listed.pk).first()
-        if record is not None:
-            _current().versions.setdefault((self.path, href), record.version)
+        listing = self.listing()
+        if record is None:
+            listing.pop(href, None)
+        else:
+            # Radicale compares If-Match with the ETag it is given: the one of the row now locked, not the
+            # one listed before the lock (a save committed in between would otherwise be overwritten).
+            listing[href] = self.source.listed(record)
         return record
 
     def upload(self, href: str, item: radicale_item.Item) -> tuple[radicale_item.Item, radicale_item.Item | None]:
         if not self.info.writable:
             raise refuse(403, _("%(name)s is read only.") % {"name": self.info.title})
-        old = self.listing().get(href)
         record = self.locked(href)
-        seen = _current().versions.get((self.path, href))
-        if record is not None and seen is not None and record.version != seen:
-            raise refuse(412, _("This item was changed in Rapport meanwhile; fetch it again."))
+        old = self.listing().get(href)
         try:
             body = _current().body
             saved = self.source.put(text=body if body is not None else item.serialize(), record=record, href=href)
@@ -522,10 +558,10 @@ class Storage(radicale_storage.BaseStorage):
                 yield from collection.get_all()
             return
         href = parts[2]
+        if _current().writing and collection.locked(href) is None:
+            return
         listed = collection.listing().get(href)
         if listed is None:
-            return
-        if _current().writing and collection.locked(href) is None:
             return
         yield collection._item(href, listed)
 
@@ -548,7 +584,6 @@ class Storage(radicale_storage.BaseStorage):
             finally:
                 state.writing = False
                 state.rows.clear()
-                state.versions.clear()
 
     def verify(self) -> bool:
         return True

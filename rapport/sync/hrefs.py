@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 # Characters a name keeps as they are; a UID with anything else (a "/", spaces) is named by its hash.
 SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@+=")
@@ -23,3 +24,15 @@ def item_href(uid: str, dav_name: str, extension: str) -> str:
 def dav_name_for(uid: str, href: str, extension: str) -> str:
     """What to store in a record's `dav_name` for a client's href: nothing when it is the default."""
     return "" if href == default_href(uid, extension) else href
+
+
+def release_deleted_uid(model: Any, uid: str) -> None:
+    """Give a deleted record's UID up, so that a client may create an item with it again.
+
+    Clients delete and re-create items (an undo, an event moved to another calendar and back); the
+    deleted record keeps its history, under a UID that says what happened to it.
+    """
+    for pk in model._default_manager.filter(uid=uid, deleted_at__isnull=False).values_list("pk", flat=True):
+        limit = model._meta.get_field("uid").max_length
+        suffix = f"~deleted-{pk}"
+        model._default_manager.filter(pk=pk).update(uid=uid[: limit - len(suffix)] + suffix)

@@ -49,7 +49,8 @@ class SyncCollection(models.Model):
     seq = models.BigIntegerField(default=0)
     # Tombstones up to this number have been removed: an older token can no longer be answered.
     pruned_seq = models.BigIntegerField(default=0)
-    checked_at = models.DateTimeField(null=True, blank=True)
+    # When its contents last changed (the collection's Last-Modified).
+    changed_at = models.DateTimeField(null=True, blank=True)
     # Properties a client set on the collection (its colour, say), kept so that it reads them back.
     props = models.JSONField(default=dict, blank=True)
 

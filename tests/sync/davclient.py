@@ -85,8 +85,8 @@ class Dav:
                 **headers: str):
         return self.client.generic(method, path, data=body, content_type=content_type, **self._auth(), **headers)
 
-    def propfind(self, path: str, *props: str, depth: str = "1"):
-        return self.request("PROPFIND", path, propfind_body(*props), HTTP_DEPTH=depth)
+    def propfind(self, path: str, *props: str, depth: str = "1", **headers: str):
+        return self.request("PROPFIND", path, propfind_body(*props), HTTP_DEPTH=depth, **headers)
 
     def entries(self, path: str, *props: str, depth: str = "1") -> list[Entry]:
         response = self.propfind(path, *props, depth=depth)

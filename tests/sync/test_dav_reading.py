@@ -302,3 +302,56 @@ def test_the_web_session_is_no_key_to_dav(personas):
         assert response.status_code == 401, method
         assert response["WWW-Authenticate"].startswith("Basic")
     assert browser.get("/dav").status_code == 302
+
+
+def test_behind_a_proxy_a_username_starting_with_dav_still_syncs():
+    david = UserFactory(username="david")
+    ActivityFactory(owner=david)
+    dav = Dav(david)
+    response = dav.propfind(dav.home + "calendar/", "d:getetag", HTTP_X_FORWARDED_FOR="203.0.113.9",
+                            HTTP_X_FORWARDED_PROTO="https", HTTP_X_SCRIPT_NAME="/elsewhere")
+    assert response.status_code == 207
+    assert b"/dav/david/calendar/" in response.content
+
+
+@pytest.mark.parametrize(("headers", "body", "status"), [
+    ({"HTTP_AUTHORIZATION": "Basic !!!"}, "", 401),
+    ({"HTTP_AUTHORIZATION": "Basic " + "bm9jb2xvbg=="}, "", 401),  # "nocolon"
+    ({"CONTENT_LENGTH": "abc"}, "", 400),
+    ({}, '<?xml version="1.0"?><a xmlns="DAV:"/>', 400),
+    ({}, "<not xml", 400),
+])
+def test_requests_radicale_cannot_read_get_a_clear_answer(personas, headers, body, status):
+    dav = Dav(personas.owner)
+    kwargs = {**dav._auth(), "HTTP_DEPTH": "0", **headers}
+    response = dav.client.generic("PROPFIND", dav.home, data=body, content_type="application/xml", **kwargs)
+    assert response.status_code == status
+    assert response.content.strip()
+
+
+def test_reading_an_unchanged_collection_writes_nothing_and_costs_the_same_for_more_items(personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rapport.sync.models import SyncCollection
+
+    dav = Dav(personas.owner)
+    props = ("d:getetag", "d:getcontentlength", "d:getcontenttype", "cs:getctag", "d:sync-token")
+
+    def read() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert dav.propfind(dav.home + "calendar/", *props).status_code == 207
+        assert not [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))
+                    and "sync_" in q["sql"]]
+        return len(queries)
+
+    for _i in range(5):
+        ActivityFactory(owner=personas.owner)
+    dav.propfind(dav.home + "calendar/", *props)  # the first read records the items
+    changed = SyncCollection.objects.get(user=personas.owner, name="calendar").changed_at
+    few = read()
+    for _i in range(25):
+        ActivityFactory(owner=personas.owner)
+    dav.propfind(dav.home + "calendar/", *props)
+    assert read() == few
+    assert SyncCollection.objects.get(user=personas.owner, name="calendar").changed_at > changed

@@ -346,3 +346,35 @@ def test_a_card_keeps_its_photo_and_third_email_through_dav(personas):
     # Sent back unchanged: no new version, so no spurious change on the client's next sync.
     again = dav.put(path, served, content_type="text/vcard", HTTP_IF_MATCH=created["ETag"])
     assert again["ETag"] == created["ETag"]
+
+
+def test_an_item_deleted_in_the_client_can_be_created_again(personas):
+    dav = Dav(personas.owner)
+    event_path, card_path = _calendar_path(dav, "back.ics"), f"{dav.home}contacts/back.vcf"
+    for path, text, kind in ((event_path, EVENT.format(uid="back", summary="Back"), "text/calendar"),
+                             (card_path, CARD.format(uid="back-card"), "text/vcard")):
+        created = dav.put(path, text, content_type=kind)
+        assert created.status_code == 201
+        assert dav.delete(path, HTTP_IF_MATCH=created["ETag"]).status_code in (200, 204)
+        again = dav.put(path, text, content_type=kind, HTTP_IF_NONE_MATCH="*")
+        assert again.status_code == 201, again.content
+        assert dav.get(path).status_code == 200
+    assert Activity.objects.filter(uid="back", deleted_at__isnull=True).count() == 1
+    assert Contact.objects.filter(uid="back-card", deleted_at__isnull=True).count() == 1
+
+
+def test_two_colleagues_keep_the_same_card(personas):
+    text = CARD.format(uid="shared-card")
+    first, second = Dav(personas.owner), Dav(personas.teammate)
+    assert first.put(f"{first.home}contacts/s.vcf", text, content_type="text/vcard").status_code == 201
+    response = second.put(f"{second.home}contacts/s.vcf", text, content_type="text/vcard")
+    assert response.status_code == 201, response.content
+    assert Contact.objects.filter(first_name="Ana", last_name="Lima").count() == 2
+    # Each sees the card under the UID their client gave it.
+    assert "UID:shared-card\r\n" in second.get(f"{second.home}contacts/s.vcf").content.decode()
+    edited = text.replace("ana@example.com", "ana@new.example")
+    etag = second.etags("contacts")["s.vcf"]
+    assert second.put(f"{second.home}contacts/s.vcf", edited, content_type="text/vcard",
+                      HTTP_IF_MATCH=etag).status_code == 204
+    assert Contact.objects.get(owner=personas.teammate).email == "ana@new.example"
+    assert Contact.objects.get(owner=personas.owner).email == "ana@example.com"

@@ -468,7 +468,7 @@ def _series(entries: list[Entry]) -> list[Series]:
     return list(by_uid.values())
 
 
-def _derived_uid(uid: str, user: User) -> str:
+def derived_uid(uid: str, user: User) -> str:
     """The UID an item gets when its own is another user's activity: the same for every re-import."""
     return f"{uid}:{user.public_id}"
 
@@ -545,7 +545,7 @@ class _Targets:
 
 
 def _targets(actor: User, series: list[Series]) -> _Targets:
-    uids = [s.uid for s in series] + [_derived_uid(s.uid, actor) for s in series]
+    uids = [s.uid for s in series] + [derived_uid(s.uid, actor) for s in series]
     found: dict[str, Activity] = {}
     for start in range(0, len(uids), 500):  # modest IN lists on every database
         for activity in Activity.objects.filter(uid__in=uids[start:start + 500]).select_related("kind"):
@@ -564,7 +564,7 @@ def _store(*, actor: User, series: Series, targets: _Targets, result: ImportResu
             result.notes.append(_("%(entry)s: already on your calendar (%(subject)s); left as it is.")
                                 % {"entry": series.first.label, "subject": existing.subject[:60]})
             return
-        uid = _derived_uid(uid, actor)
+        uid = derived_uid(uid, actor)
         existing = targets.by_uid.get(uid)
         if existing is not None and existing.owner_id != actor.pk:
             existing = None  # cannot happen: a derived UID carries the importer's id
