@@ -54,38 +54,50 @@ def parse_token(row: SyncCollection, text: str) -> int:
 
 
 @transaction.atomic
-def record_changes(row: SyncCollection, live_items: Callable[[], Mapping[str, str]]) -> SyncCollection:
+def record_changes(row: SyncCollection, live_items: Callable[[bool], Mapping[str, str]]) -> SyncCollection:
     """Bring the collection's entries up to date with what it holds now; return the row.
 
-    `live_items` gives what it holds (href → ETag); it is read after the collection's row is locked, so
-    two reads at once record the same state in turn. Every new, changed, returned or vanished item gets
-    one new sequence number, so a token taken before this call sees all of them and one taken after sees
-    none. A read that finds no change writes nothing.
+    `live_items(fresh)` gives what it holds (href → ETag): with fresh=False it may give a listing the
+    request read a moment before the collection's row was locked, which is as good where it shows no
+    change; where it shows one, the listing is read again under the lock, since one read before the lock
+    could miss an item another request has just recorded and record it as gone (a client would delete
+    it). Every new, changed, returned or vanished item gets one new sequence number, so a token taken
+    before this call sees all of them and one taken after sees none. A read that finds no change writes
+    nothing.
     """
     row = SyncCollection.objects.select_for_update().get(pk=row.pk)
-    live = live_items()
     stored = {href: (etag, deleted, pk) for pk, href, etag, deleted in
               SyncEntry.objects.filter(collection=row).values_list("pk", "href", "etag", "deleted")}
-    seq = row.seq + 1
-    now = timezone.now()
-    changed: list[SyncEntry] = []
-    created: list[SyncEntry] = []
-    for href, etag in live.items():
-        before = stored.get(href)
-        if before is None:
-            created.append(SyncEntry(collection=row, href=href, etag=etag, seq=seq, changed_at=now))
-        elif before[0] != etag or before[1]:
-            changed.append(SyncEntry(pk=before[2], collection=row, href=href, etag=etag, seq=seq, deleted=False,
-                                     changed_at=now))
-    gone = [SyncEntry(pk=pk, collection=row, href=href, etag=etag, seq=seq, deleted=True, changed_at=now)
-            for href, (etag, deleted, pk) in stored.items() if not deleted and href not in live]
+    created, changed, gone = _differences(row, stored, live_items(False))
     if created or changed or gone:
+        created, changed, gone = _differences(row, stored, live_items(True))
+    if created or changed or gone:
+        now = timezone.now()
+        for entry in (*created, *changed, *gone):
+            entry.changed_at = now
         SyncEntry.objects.bulk_create(created, batch_size=1000)
         SyncEntry.objects.bulk_update(changed + gone, ["etag", "seq", "deleted", "changed_at"], batch_size=1000)
-        row.seq = seq
+        row.seq += 1
         row.changed_at = now
         row.save(update_fields=["seq", "changed_at"])
     return row
+
+
+def _differences(row: SyncCollection, stored: Mapping[str, tuple[str, bool, int]], live: Mapping[str, str],
+                 ) -> tuple[list[SyncEntry], list[SyncEntry], list[SyncEntry]]:
+    """The entries to create, to change and to mark gone, each at the next sequence number."""
+    seq = row.seq + 1
+    created: list[SyncEntry] = []
+    changed: list[SyncEntry] = []
+    for href, etag in live.items():
+        before = stored.get(href)
+        if before is None:
+            created.append(SyncEntry(collection=row, href=href, etag=etag, seq=seq))
+        elif before[0] != etag or before[1]:
+            changed.append(SyncEntry(pk=before[2], collection=row, href=href, etag=etag, seq=seq, deleted=False))
+    gone = [SyncEntry(pk=pk, collection=row, href=href, etag=etag, seq=seq, deleted=True)
+            for href, (etag, deleted, pk) in stored.items() if not deleted and href not in live]
+    return created, changed, gone
 
 
 def changed_since(row: SyncCollection, seq: int) -> list[str]:
