@@ -54,12 +54,14 @@ def parse_token(row: SyncCollection, text: str) -> int:
 
 
 @transaction.atomic
-def record_changes(row: SyncCollection, live_items: Callable[[bool], Mapping[str, str]]) -> SyncCollection:
+def record_changes(row: SyncCollection,
+                   live_items: Callable[[bool], tuple[Mapping[str, str], bool]]) -> SyncCollection:
     """Bring the collection's entries up to date with what it holds now; return the row.
 
-    `live_items(fresh)` gives what it holds (href → ETag): with fresh=False it may give a listing the
-    request read a moment before the collection's row was locked, which is as good where it shows no
-    change; where it shows one, the listing is read again under the lock, since one read before the lock
+    `live_items(fresh)` gives what it holds (href → ETag), and whether it read that just now: with
+    fresh=False it may give a listing the request read a moment before the collection's row was locked,
+    which is as good where it shows no change; where it shows one, the listing is read again under the
+    lock, since one read before the lock
     could miss an item another request has just recorded and record it as gone (a client would delete
     it). Every new, changed, returned or vanished item gets one new sequence number, so a token taken
     before this call sees all of them and one taken after sees none. A read that finds no change writes
@@ -68,9 +70,10 @@ def record_changes(row: SyncCollection, live_items: Callable[[bool], Mapping[str
     row = SyncCollection.objects.select_for_update().get(pk=row.pk)
     stored = {href: (etag, deleted, pk) for pk, href, etag, deleted in
               SyncEntry.objects.filter(collection=row).values_list("pk", "href", "etag", "deleted")}
-    created, changed, gone = _differences(row, stored, live_items(False))
-    if created or changed or gone:
-        created, changed, gone = _differences(row, stored, live_items(True))
+    live, read_now = live_items(False)
+    created, changed, gone = _differences(row, stored, live)
+    if (created or changed or gone) and not read_now:
+        created, changed, gone = _differences(row, stored, live_items(True)[0])
     if created or changed or gone:
         now = timezone.now()
         for entry in (*created, *changed, *gone):

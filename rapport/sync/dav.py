@@ -365,10 +365,12 @@ class Collection(radicale_storage.BaseCollection):
         """The collection's change log, brought up to date once per request."""
         rows = _current().rows
         if self.path not in rows:
-            def live(fresh: bool) -> dict[str, str]:
-                if fresh or self._listing is None:
+            def live(fresh: bool) -> tuple[dict[str, str], bool]:
+                read_now = fresh or self._listing is None
+                if read_now:
                     self._listing = self.source.listing()
-                return {href: listed.etag for href, listed in self._listing.items()}
+                assert self._listing is not None
+                return {href: listed.etag for href, listed in self._listing.items()}, read_now
 
             rows[self.path] = changes.record_changes(changes.collection_row(self.user, self.info.name), live)
         return rows[self.path]
