@@ -28,6 +28,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar
 from icalendar.prop import vText
@@ -166,7 +167,11 @@ def _read(text: str, component: str, actor: User, kinds: convert.Kinds) -> impor
                 raise DavRefusal(400, _("%(names)s is not supported: Rapport keeps one RRULE per item, with "
                                         "EXDATE and RECURRENCE-ID for changed occurrences.")
                                  % {"names": " and ".join(extra)})
-    entries = importer.read_entries(text, home_zone=actor.time_zone or "UTC", kinds=kinds, notes=[])
+    # An undated to-do (Thunderbird, tasks.org and phones make them): Rapport's tasks are due on a day, so
+    # it is due today, where the user's task list shows it; a replace keeps the day it has (_replace).
+    today = timezone.localdate(timezone=convert.zone(actor.time_zone or "UTC"))
+    entries = importer.read_entries(text, home_zone=actor.time_zone or "UTC", kinds=kinds, notes=[],
+                                    undated_due=today)
     all_series = importer._series(entries)
     if len(all_series) > 1:
         raise DavRefusal(400, _("The item holds several UIDs (%(uids)s); each must be an item of its own.")
@@ -177,11 +182,18 @@ def _read(text: str, component: str, actor: User, kinds: convert.Kinds) -> impor
         raise DavRefusal(400, _("The item holds only changed occurrences (RECURRENCE-ID) and not the %(name)s "
                                 "they belong to.") % {"name": component})
     if master.skip:
-        raise DavRefusal(400, _("DUE is missing: Rapport's tasks are due on a day; give the task a due date "
-                                "(DUE or DTSTART)."))
+        raise DavRefusal(400, _("%(name)s cannot be stored: %(reason)s.") % {"name": component,
+                                                                             "reason": master.skip})
     if component == "VTODO":
         master.data["status"] = _task_status(master)
     return series
+
+
+def _undated(series: importer.Series) -> bool:
+    """Whether the item's to-do gives no day at all (neither DUE nor DTSTART)."""
+    assert series.master is not None
+    return series.master.name == "VTODO" and not {name for _c, name, _v in _top_level(series.master.text)} & {
+        "DUE", "DTSTART"}
 
 
 def _task_status(master: importer.Entry) -> str:
@@ -360,6 +372,8 @@ def _replace(actor: User, series: importer.Series, activity: Activity, text: str
                          % {"kind": activity.get_activity_type_display(), "name": series.master.name})
     data = dict(series.master.data)
     data.pop("activity_type", None)
+    if _undated(series):
+        data.pop("due_on", None)
     if not _names_a_kind(series.master.text, kinds):
         data.pop("kind", None)  # a client that drops Rapport's category does not turn a call into a meeting
     if data.get("all_day") or activity.is_task:

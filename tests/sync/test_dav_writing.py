@@ -3,6 +3,8 @@ and a Rapport save racing a client's."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from rapport.activities import services as activity_services
@@ -378,3 +380,41 @@ def test_two_colleagues_keep_the_same_card(personas):
                       HTTP_IF_MATCH=etag).status_code == 204
     assert Contact.objects.get(owner=personas.teammate).email == "ana@new.example"
     assert Contact.objects.get(owner=personas.owner).email == "ana@example.com"
+
+
+UNDATED_TODO = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Test client//EN\r
+BEGIN:VTODO\r
+UID:undated-1\r
+DTSTAMP:20261201T090000Z\r
+SUMMARY:{summary}\r
+END:VTODO\r
+END:VCALENDAR\r
+"""
+
+
+def test_an_undated_task_from_a_client_is_due_today_and_keeps_its_day(personas):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    dav = Dav(personas.owner)
+    path = f"{dav.home}tasks/undated.ics"
+    created = dav.put(path, UNDATED_TODO.format(summary="Call back"))
+    assert created.status_code == 201, created.content
+    task = Activity.objects.get(uid="undated-1")
+    today = timezone.localdate(timezone=ZoneInfo(personas.owner.time_zone or "UTC"))
+    assert task.is_task and task.due_on == today
+    # A day later the client sends it again, still undated, with a new summary: the day stays.
+    Activity.objects.filter(pk=task.pk).update(starts_at=task.starts_at - dt.timedelta(days=1),
+                                               ends_at=task.ends_at - dt.timedelta(days=1))
+    etag = dav.etags("tasks")["undated.ics"]
+    assert dav.put(path, UNDATED_TODO.format(summary="Call back soon"), HTTP_IF_MATCH=etag).status_code == 204
+    task.refresh_from_db()
+    assert task.subject == "Call back soon" and task.due_on == today - dt.timedelta(days=1)
+    # An event without a start is still refused (by Radicale's own check, before Rapport sees it).
+    refused = dav.put(_calendar_path(dav, "nostart.ics"), EVENT.format(uid="nostart", summary="x").replace(
+        "DTSTART:20270104T090000Z\r\n", ""))
+    assert refused.status_code == 400
+    assert not Activity.objects.filter(uid="nostart").exists()

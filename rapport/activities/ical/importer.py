@@ -288,17 +288,23 @@ def _property_errors(component: Any) -> list[str]:
     return problems
 
 
-def _schedule(component: Any, entry: Entry, *, home_zone: str) -> None:
-    """The times of a VEVENT or VTODO into entry.data (or entry.moved for a changed occurrence)."""
+def _schedule(component: Any, entry: Entry, *, home_zone: str, undated_due: dt.date | None = None) -> None:
+    """The times of a VEVENT or VTODO into entry.data (or entry.moved for a changed occurrence).
+
+    A to-do without a day is due on `undated_due` where one is given, else left out.
+    """
     start_prop = component.get("DTSTART")
     if component.name == "VTODO":
         due_prop = component.get("DUE") or start_prop
-        if due_prop is None:
+        if due_prop is not None:
+            due = due_prop.dt
+            # A due time counts on its own day, in its own zone.
+            day = due.date() if isinstance(due, dt.datetime) else due
+        elif undated_due is not None:
+            day = undated_due
+        else:
             entry.skip = _("a to-do without a due date (Rapport's tasks are due on a day)")
             return
-        due = due_prop.dt
-        # A due time counts on its own day, in its own zone.
-        day = due.date() if isinstance(due, dt.datetime) else due
         entry.data.update(activity_type=ActivityType.TASK, due_on=day)
         if entry.recurrence_id is not None:
             entry.moved = (_utc_midnight(day), None)
@@ -339,6 +345,7 @@ def _schedule(component: Any, entry: Entry, *, home_zone: str) -> None:
 
 
 def _read_entry(component: Any, raw: RawComponent, number: int, *, home_zone: str, kinds: convert.Kinds,
+                undated_due: dt.date | None,
                 notes: list[str]) -> Entry:
     uid = convert.text_value(component, "UID").strip()
     if not uid:  # RFC 5545 requires one; a digest of the text finds the same item on a second import
@@ -354,7 +361,7 @@ def _read_entry(component: Any, raw: RawComponent, number: int, *, home_zone: st
         entry.recurrence_id = _instant(recurrence_id, all_day=all_day, floating_zone=home_zone,
                                        name="RECURRENCE-ID")
         entry.cancelled = convert.text_value(component, "STATUS").strip().upper() == "CANCELLED"
-    _schedule(component, entry, home_zone=home_zone)
+    _schedule(component, entry, home_zone=home_zone, undated_due=undated_due)
     if entry.skip or recurrence_id is not None:
         return entry
     fields = convert.fields_from_component(component, kinds)
@@ -377,8 +384,12 @@ def _read_entry(component: Any, raw: RawComponent, number: int, *, home_zone: st
     return entry
 
 
-def read_entries(text: str, *, home_zone: str, kinds: convert.Kinds, notes: list[str]) -> list[Entry]:
-    """Every VEVENT and VTODO of the file, or a ValidationError on `file` naming each that is wrong."""
+def read_entries(text: str, *, home_zone: str, kinds: convert.Kinds, notes: list[str],
+                 undated_due: dt.date | None = None) -> list[Entry]:
+    """Every VEVENT and VTODO of the file, or a ValidationError on `file` naming each that is wrong.
+
+    A to-do that gives no day is left out, or due on `undated_due` where one is given.
+    """
     raw_components = split_components(text)
     try:
         calendar = Calendar.from_ical(text)
@@ -401,7 +412,8 @@ def read_entries(text: str, *, home_zone: str, kinds: convert.Kinds, notes: list
         raw = raw_components[index] if same_shape else RawComponent(component.name, 0, [
             component.to_ical().decode().rstrip("\r\n")])
         try:
-            entries.append(_read_entry(component, raw, number, home_zone=home_zone, kinds=kinds, notes=notes))
+            entries.append(_read_entry(component, raw, number, home_zone=home_zone, kinds=kinds, notes=notes,
+                                       undated_due=undated_due))
         except EntryError as exc:
             label = Entry(number=number, line=raw.line, name=component.name,
                           uid=convert.text_value(component, "UID").strip() or "?", text="").label
