@@ -349,6 +349,7 @@ class Collection(radicale_storage.BaseCollection):
         self._listing: dict[str, Listed] | None = None
         self._texts: dict[str, str] = {}
         self._client_props: dict[str, str] | None = None
+        self._order: tuple[dict[str, Listed], list[str]] | None = None
 
     @property
     def path(self) -> str:
@@ -376,14 +377,24 @@ class Collection(radicale_storage.BaseCollection):
         return rows[self.path]
 
     def _draw(self, href: str) -> str:
-        """The text of an item, drawing the batch of listed items it belongs to."""
+        """The text of an item, drawing it with the next listed items not drawn yet (one batch)."""
         if href not in self._texts:
             listing = self.listing()
-            pending = [name for name in sorted(listing) if name not in self._texts]
-            start = pending.index(href) if href in pending else 0
-            batch = pending[start:start + RENDER_BATCH]
-            self._render({name: listing[name].pk for name in batch})
+            batch = {href: listing[href].pk}
+            for name in self._ordered()[self._ordered().index(href):]:
+                if len(batch) >= RENDER_BATCH:
+                    break
+                if name not in self._texts:
+                    batch[name] = listing[name].pk
+            self._render(batch)
         return self._texts[href]
+
+    def _ordered(self) -> list[str]:
+        """The listed hrefs in order, sorted once per listing (Radicale reads items in this order)."""
+        listing = self.listing()
+        if self._order is None or self._order[0] is not listing:
+            self._order = (listing, sorted(listing))
+        return self._order[1]
 
     def _render(self, pks_by_href: Mapping[str, int]) -> None:
         records = self.source.records(pks_by_href.values())
@@ -398,7 +409,8 @@ class Collection(radicale_storage.BaseCollection):
                         component_name=self.source.component)
 
     def get_all(self) -> Iterable[radicale_item.Item]:
-        return [self._item(href, listed) for href, listed in sorted(self.listing().items())]
+        listing = self.listing()
+        return [self._item(href, listing[href]) for href in self._ordered()]
 
     def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
         names = list(dict.fromkeys(hrefs))
@@ -417,11 +429,12 @@ class Collection(radicale_storage.BaseCollection):
             pks = set(self.source.in_range(self.source.queryset(), dt.datetime.fromtimestamp(start, dt.UTC),
                                            dt.datetime.fromtimestamp(end, dt.UTC)).values_list("pk", flat=True))
             wanted = {href for href, listed in listing.items() if listed.pk in pks}
-        for batch_start in range(0, len(wanted), RENDER_BATCH):
-            batch = sorted(wanted)[batch_start:batch_start + RENDER_BATCH]
+        found = sorted(wanted)
+        for batch_start in range(0, len(found), RENDER_BATCH):
+            batch = found[batch_start:batch_start + RENDER_BATCH]
             self._render({name: listing[name].pk for name in batch if name not in self._texts})
         # Radicale checks every filter on the items found (False: "not checked here").
-        return [(self._item(name, listing[name]), False) for name in sorted(wanted) if name in self._texts]
+        return [(self._item(name, listing[name]), False) for name in found if name in self._texts]
 
     def has_uid(self, uid: str) -> bool:
         return self.source.queryset().filter(uid__in=self.source.uids(uid)).exists()

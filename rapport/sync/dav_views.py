@@ -17,7 +17,7 @@ from typing import Any
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DefusedET
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.views.decorators.csrf import csrf_exempt
 from radicale import Application
 from radicale import config as radicale_config
@@ -140,7 +140,7 @@ def dav(request: HttpRequest, path: str = "/") -> HttpResponse:
     if state.refusal is not None:
         return _plain(state.refusal.status, state.refusal.message)
     status = int(started["status"].split(" ", 1)[0])
-    response: HttpResponse | StreamingHttpResponse = HttpResponse(chunks, status=status)
+    response = HttpResponse(chunks, status=status)
     for name, value in started["headers"]:
         if name.lower() != "content-length":
             response[name] = value
