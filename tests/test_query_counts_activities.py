@@ -47,10 +47,9 @@ PAGES: dict[str, tuple[str, int]] = {
     # + the colleague (1), their calendar (2: no recurring ones there, but the viewer's own assignments
     # among the activities hidden from them), colleague and team choices (2)
     "calendar_week_people": ("/calendar/?view=week&date={day}&people={people}", 10),
-    # + the activity with kind and owner (1), assignments (1) and their users (1), attendees (1), links (1),
-    # exceptions (1), the regarded records (1 per type: 2), the attendees' visibility (1), notes (1),
-    # history (1)
-    "activity_detail": ("/activities/{activity}/", 16),
+    # + the activity with kind and owner (1), exceptions (1), links (1), attendees (1), the regarded records
+    # and attendees (1 per type: 2), assignments (1) and their users (1), notes (1), history (1)
+    "activity_detail": ("/activities/{activity}/", 15),
     # + the record (1), its activities, linked or (a contact) attending, with kinds and owners (1)
     "activities_panel_account": ("/activities/about/{account_ref}/", 5),
     "activities_panel_contact": ("/activities/about/{contact_ref}/", 5),

@@ -58,7 +58,9 @@ def _record_ref(record: Any) -> dict[str, str]:
 
 def _shown(request: HttpRequest, activities: list[Activity]) -> list[_Shown]:
     links = selectors.activity_links(user=request.user, activities=activities)
-    return [_Shown(activity, visible=links[activity.pk], occurrence=None) for activity in activities]
+    assignees = selectors.activity_assignees(activities=activities)
+    return [_Shown(activity, visible=links[activity.pk], assignees=assignees[activity.pk], occurrence=None)
+            for activity in activities]
 
 
 def _shown_one(request: HttpRequest, activity: Activity) -> _Shown:
@@ -68,7 +70,9 @@ def _shown_one(request: HttpRequest, activity: Activity) -> _Shown:
 def _shown_occurrences(request: HttpRequest, occurrences: list[Occurrence]) -> list[_Shown]:
     activities = list({o.activity.pk: o.activity for o in occurrences}.values())
     links = selectors.activity_links(user=request.user, activities=activities)
-    return [_Shown(o.activity, visible=links[o.activity.pk], occurrence=o) for o in occurrences]
+    assignees = selectors.activity_assignees(activities=activities)
+    return [_Shown(o.activity, visible=links[o.activity.pk], assignees=assignees[o.activity.pk], occurrence=o)
+            for o in occurrences]
 
 
 # --- Schemas ------------------------------------------------------------------
@@ -150,7 +154,7 @@ class ActivityOut(Schema):
 
     @staticmethod
     def resolve_assignees(obj: Any) -> list[dict[str, str]]:
-        return [ref_out(assignment.user) for assignment in obj.assignments.all()]
+        return [ref_out(user) for user in obj.assignees]
 
     @staticmethod
     def resolve_attendees(obj: Any) -> list[dict[str, str]]:
@@ -449,7 +453,7 @@ def _payload(request: HttpRequest, body: InputSchema, *, current: Activity | Non
 def list_activities(request: HttpRequest, params: Query[ActivityListParams]) -> dict:
     refuse_unknown_params(request, ACTIVITY_FILTERS)
     if params.start is None and params.end is None:
-        page = api_page(selectors.activity_api_list(user=request.user, params=request.GET), params=params,
+        page = api_page(selectors.activity_list(user=request.user, params=request.GET), params=params,
                         allowed_orderings=ACTIVITY_ORDERINGS, default_ordering="starts_at")
         return {"items": _shown(request, page["items"]), "next": page["next"]}
     paging = [name for name in ListParams.model_fields if request.GET.get(name)]
@@ -457,7 +461,7 @@ def list_activities(request: HttpRequest, params: Query[ActivityListParams]) -> 
         raise ValidationError({name: [_("A range answers all its occurrences at once, by start; leave this out.")]
                                for name in paging})
     start, end = selectors.check_range(params.start, params.end)
-    occurrences = selectors.activity_api_occurrences(user=request.user, params=request.GET, start=start, end=end)
+    occurrences = selectors.activity_occurrences(user=request.user, params=request.GET, start=start, end=end)
     return {"items": _shown_occurrences(request, occurrences), "next": None}
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rapport.activities.models import Activity, ActivityKind, ActivityStatus, ActivityType, Priority
 from rapport.activities.recurrence import local_datetime, normalise_rule
-from rapport.activities.selectors import kinds
+from rapport.activities.selectors import activity_assignees, kinds
 from rapport.core.models import User, Visibility
 
 WEEKDAYS = [("MO", _("Mon")), ("TU", _("Tue")), ("WE", _("Wed")), ("TH", _("Thu")), ("FR", _("Fri")),
@@ -164,7 +164,7 @@ class ActivityForm(forms.Form):
             "due_on": activity.due_on, "start_date": start.date(), "start_time": start.time(),
             "end_date": end.date(), "end_time": end.time(), "all_day": activity.all_day,
             "location": activity.location, "status": activity.status, "priority": activity.priority,
-            "assignees": [a.user.public_id for a in activity.assignments.all()],
+            "assignees": [user.public_id for user in activity_assignees(activities=[activity])[activity.pk]],
             "attendees": [contact.public_id for contact in activity.attendees.all()],
             "reminder_minutes": activity.reminder_minutes, "description": activity.description,
             "owner": activity.owner.public_id, "visibility": activity.visibility, "version": activity.version,

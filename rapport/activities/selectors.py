@@ -14,7 +14,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When, prefetch_related_objects
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -111,21 +111,19 @@ def activity_base(*, user: Any) -> QuerySet[Activity]:
 
 def activity_get(*, user: Any, public_id: str, action: str = Action.READ, deleted: bool = False) -> Activity:
     """One activity: 404 if the user may not see it, 403 if they may not do `action` to it."""
-    qs = Activity.objects.select_related("kind", "owner", "created_by").prefetch_related(
-        "assignments__user", "attendees", "links", "exceptions")
+    qs = Activity.objects.select_related("kind", "owner", "created_by").prefetch_related("exceptions")
     return access_record(user, Activity, public_id, action, queryset=qs, deleted=deleted)
 
 
 def activity_detail(*, user: Any, public_id: str) -> dict[str, Any]:
     """An activity with what its page shows: who, what it regards, its notes and its history."""
     activity = activity_get(user=user, public_id=public_id)
-    regarding = records_linked(user=user, links=[(link.record_type, link.record_id) for link in activity.links.all()])
-    attendees = records_linked(user=user, links=[("contact", contact.pk) for contact in activity.attendees.all()])
+    links = activity_links(user=user, activities=[activity])[activity.pk]
     return {
         "activity": activity,
-        "assignees": [assignment.user for assignment in activity.assignments.all()],
-        "attendees": attendees,
-        "regarding": regarding,
+        "assignees": activity_assignees(activities=[activity])[activity.pk],
+        "attendees": links.attendees,
+        "regarding": links.regarding,
         "notes": notes_about(user=user, record=activity),
         "history": history_for(activity, user=user),
     }
@@ -450,9 +448,6 @@ def upcoming_occurrences(*, activity: Activity, after: dt.datetime, count: int =
 # --- For the API (rapport/activities/api.py) ---------------------------------------------------------
 # Added with the API: what its answers show of each activity, read in a fixed number of queries.
 
-API_PREFETCH = ("assignments__user", "attendees", "links")
-
-
 @dataclass(frozen=True)
 class ActivityLinks:
     """What a reader may see of an activity's links: the records it regards, and its attendees."""
@@ -461,32 +456,45 @@ class ActivityLinks:
     attendees: list[Any]
 
 
-def activity_links(*, user: Any, activities: list[Activity]) -> dict[int, ActivityLinks]:
-    """Per activity (links and attendees prefetched), the linked records and attendees the user may
-    see: one query per record type for all the activities together."""
-    pairs = {(link.record_type, link.record_id) for activity in activities for link in activity.links.all()}
-    pairs |= {("contact", contact.pk) for activity in activities for contact in activity.attendees.all()}
-    found = {(record.record_type, record.pk): record for record in records_linked(user=user, links=sorted(pairs))}
-    result: dict[int, ActivityLinks] = {}
-    for activity in activities:
-        regarding = [found[key] for key in ((link.record_type, link.record_id) for link in activity.links.all())
-                     if key in found]
-        attendees = [found["contact", contact.pk] for contact in activity.attendees.all()
-                     if ("contact", contact.pk) in found]
-        result[activity.pk] = ActivityLinks(regarding=regarding, attendees=attendees)
-    return result
+def activity_links(*, user: Any, activities: Sequence[Activity]) -> dict[int, ActivityLinks]:
+    """Per activity, the linked records and attendees the user may see: the links and attendees as
+    plain rows in two queries, then one query per record type, for all the activities together.
+
+    Plain rows rather than prefetch_related: a prefetch builds a queryset for every activity and
+    relation, which was most of the time of a thousand-occurrence API answer.
+    """
+    ids = [activity.pk for activity in activities]
+    if not ids:
+        return {}
+    regards: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for activity_id, record_type, record_id in (ActivityLink.objects.filter(activity_id__in=ids).order_by("id")
+                                                 .values_list("activity_id", "record_type", "record_id")):
+        regards[activity_id].append((record_type, record_id))
+    attending: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for activity_id, contact_id in (Activity.attendees.through.objects.filter(activity_id__in=ids)
+                                    .order_by("contact_id").values_list("activity_id", "contact_id")):
+        attending[activity_id].append(("contact", contact_id))
+    pairs = {pair for found in (regards, attending) for pairs in found.values() for pair in pairs}
+    visible = {(record.record_type, record.pk): record for record in records_linked(user=user, links=sorted(pairs))}
+    return {activity_id: ActivityLinks(
+        regarding=[visible[key] for key in regards.get(activity_id, ()) if key in visible],
+        attendees=[visible[key] for key in attending.get(activity_id, ()) if key in visible],
+    ) for activity_id in ids}
 
 
-def activity_api_list(*, user: Any, params: Any) -> QuerySet[Activity]:
-    """activity_list with what the API shows of each activity."""
-    return activity_list(user=user, params=params).prefetch_related(*API_PREFETCH)
-
-
-def activity_api_occurrences(*, user: Any, params: Any, start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
-    """activity_occurrences with what the API shows of each activity."""
-    found = activity_occurrences(user=user, params=params, start=start, end=end)
-    prefetch_related_objects(list({o.activity.pk: o.activity for o in found}.values()), *API_PREFETCH)
-    return found
+def activity_assignees(*, activities: Sequence[Activity]) -> dict[int, list[User]]:
+    """Per activity, the users it is assigned to, in order of assignment: two queries for all the
+    activities together (the assignments as plain rows, then their few users)."""
+    ids = [activity.pk for activity in activities]
+    if not ids:
+        return {}
+    rows = list(ActivityAssignee.objects.filter(activity_id__in=ids).order_by("id")
+                .values_list("activity_id", "user_id"))
+    users = User.objects.in_bulk({user_id for _activity_id, user_id in rows})
+    assigned: dict[int, list[User]] = {activity_id: [] for activity_id in ids}
+    for activity_id, user_id in rows:
+        assigned[activity_id].append(users[user_id])
+    return assigned
 
 
 def activity_written(*, user: Any, activity: Activity) -> Activity:
@@ -499,4 +507,4 @@ def activity_written(*, user: Any, activity: Activity) -> Activity:
     try:
         return activity_get(user=user, public_id=activity.public_id)
     except Http404:
-        return Activity.objects.select_related("kind", "owner").prefetch_related(*API_PREFETCH).get(pk=activity.pk)
+        return Activity.objects.select_related("kind", "owner").get(pk=activity.pk)

@@ -316,8 +316,8 @@ def _mail() -> list[ExportResource]:
     from rapport.mail.models import EmailMessage
 
     def filed(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
-        emails = list(EmailMessage.objects.filter(pk__in=ids).only("id", "activity_id")
-                      .prefetch_related("activity__links", "activity__attendees"))
+        emails = list(EmailMessage.objects.filter(pk__in=ids).select_related("activity")
+                      .only("id", "activity__id", "activity__deleted_at"))
         found = selectors.filed_to(user=user, emails=emails)
         return {pk: {"filed": "; ".join(str(record) for record in records)} for pk, records in found.items()}
 
@@ -390,13 +390,13 @@ def _activities() -> list[ExportResource]:
     from rapport.activities.models import Activity
 
     def links(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
-        activities = list(Activity.objects.filter(pk__in=ids).only("id")
-                          .prefetch_related("links", "attendees", "assignments__user"))
+        activities = list(Activity.objects.filter(pk__in=ids).only("id"))
         found = selectors.activity_links(user=user, activities=activities)
+        assignees = selectors.activity_assignees(activities=activities)
         return {activity.pk: {
             "regarding": "; ".join(str(r) for r in found[activity.pk].regarding),
             "attendees": "; ".join(str(r) for r in found[activity.pk].attendees),
-            "assignees": "; ".join(a.user.display_name for a in activity.assignments.all()),
+            "assignees": "; ".join(user.display_name for user in assignees[activity.pk]),
         } for activity in activities}
 
     activities = ExportResource(

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -150,10 +150,8 @@ def filter_emails(qs: QuerySet[EmailMessage], params: Any, *, user: Any) -> Quer
 
 
 def _filing() -> Prefetch:
-    """A message's email activity with what saying where it is filed reads (filed_to): its links."""
-    activities = Activity.objects.only("id", "deleted_at").prefetch_related(
-        "links", Prefetch("attendees", queryset=Contact.objects.only("id")))
-    return Prefetch("activity", queryset=activities)
+    """A message's email activity, as much of it as saying where it is filed reads (filed_to)."""
+    return Prefetch("activity", queryset=Activity.objects.only("id", "deleted_at"))
 
 
 def email_list(*, user: Any, params: Any) -> QuerySet[EmailMessage]:
@@ -182,7 +180,7 @@ def email_api_get(*, user: Any, public_id: str) -> EmailMessage:
 
 
 def filed_to(*, user: Any, emails: Sequence[EmailMessage]) -> dict[int, list[Any]]:
-    """Per message (its activity's links prefetched), the records it is filed to that the user may see:
+    """Per message, the records it is filed to that the user may see:
     one query per record type for all the messages together."""
     activities = [email.activity for email in emails
                   if email.activity is not None and email.activity.deleted_at is None]
@@ -262,8 +260,6 @@ def suggestions_for(*, user: Any, emails: Sequence[EmailMessage], limit: int = S
 def email_detail(*, user: Any, public_id: str) -> dict[str, Any]:
     """A message with what its page shows: the thread, where it is filed, attachments, history."""
     email = email_get(user=user, public_id=public_id)
-    if email.activity is not None:
-        prefetch_related_objects([email.activity], "links", Prefetch("attendees", queryset=Contact.objects.only("id")))
     records = filed_to(user=user, emails=[email])
     may_change = can(user, EmailMessage.record_type, Action.UPDATE, email)
     return {
