@@ -137,8 +137,13 @@ def activity_list(*, user: Any, params: Any) -> QuerySet[Activity]:
         qs = qs.filter(owner_id=_user_id(user, owner, "owner"))
     assigned = params.get("assigned_to")
     if assigned:
-        qs = qs.filter(pk__in=ActivityAssignee.objects.filter(user_id=_user_id(user, assigned, "assigned_to"))
-                       .values("activity_id"))
+        assignments = ActivityAssignee.objects.filter(user_id=_user_id(user, assigned, "assigned_to"))
+        if params.get("status") == "open" and params.get("type") == ActivityType.TASK:
+            # Someone's open tasks (a task list): their few open-task assignments, by the index that
+            # My Current Tasks reads, rather than every assignment of theirs (tens of thousands).
+            # open_task__in, not open_task=True: see _in_range.
+            assignments = assignments.filter(open_task__in=[True])
+        qs = qs.filter(pk__in=assignments.values("activity_id"))
     status = params.get("status")
     if status:
         wanted = [s for s in status.split(",") if s]
