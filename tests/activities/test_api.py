@@ -308,6 +308,33 @@ def test_filters(api, filterable, params, expected):
     assert {item["subject"] for item in response.json()["items"]} == expected
 
 
+def test_my_open_tasks_follow_completion_and_reassignment(api, personas):
+    """A task list (assigned_to=me, status=open, type=task) reads the open-task index: it must follow
+    every change that moves a task in or out of someone's open tasks."""
+    ActivityFactory(task=True, owner=personas.owner, subject="Call back")
+    ActivityFactory(task=True, owner=personas.teammate, subject="Pending for me", status="pending",
+                    assignees=[personas.owner])
+    done_later = ActivityFactory(task=True, owner=personas.owner, subject="Done later")
+    given_away = ActivityFactory(task=True, owner=personas.owner, subject="Given away")
+    deleted = ActivityFactory(task=True, owner=personas.owner, subject="Deleted")
+    ActivityFactory(task=True, owner=personas.owner, subject="Done", status="completed")
+    ActivityFactory(owner=personas.owner, subject="An open event")
+    ActivityFactory(task=True, owner=personas.teammate, subject="Theirs")
+
+    def my_open_tasks() -> set[str]:
+        response = api.get("activities", assigned_to="me", status="open", type="task")
+        assert response.status_code == 200, response.json()
+        return {item["subject"] for item in response.json()["items"]}
+
+    assert my_open_tasks() == {"Call back", "Pending for me", "Done later", "Given away", "Deleted"}
+    assert api.post(f"activities/{done_later.public_id}/complete", {}).status_code == 200
+    response = api.patch(f"activities/{given_away.public_id}", {"assignees": [personas.teammate.public_id],
+                                                                 "version": given_away.version})
+    assert response.status_code == 200, response.json()
+    assert api.delete(f"activities/{deleted.public_id}").status_code == 204
+    assert my_open_tasks() == {"Call back", "Pending for me"}
+
+
 def test_filter_by_the_record_it_regards(api, filterable, account):
     items = api.get("activities", regarding=f"account:{account.public_id}").json()["items"]
     assert [item["subject"] for item in items] == ["Mine open"]
