@@ -476,8 +476,9 @@ def activity_links(*, user: Any, activities: Sequence[Activity]) -> dict[int, Ac
     if not ids:
         return {}
     regards: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for activity_id, record_type, record_id in (ActivityLink.objects.filter(activity_id__in=ids).order_by("id")
-                                                 .values_list("activity_id", "record_type", "record_id")):
+    links = (ActivityLink.objects.filter(activity_id__in=ids).order_by("record_type", "record_id")
+             .values_list("activity_id", "record_type", "record_id"))
+    for activity_id, record_type, record_id in links:  # by type, then id, as the records have always been shown
         regards[activity_id].append((record_type, record_id))
     attending: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for activity_id, contact_id in (Activity.attendees.through.objects.filter(activity_id__in=ids)

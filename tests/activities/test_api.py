@@ -484,6 +484,16 @@ def test_links_the_reader_may_not_see_are_left_out(personas, api_for):
     assert len(outsider["regarding"]) == 2 and len(outsider["attendees"]) == 1
 
 
+def test_regarding_lists_records_by_type_whatever_the_order_they_were_linked_in(api, personas):
+    zeta = AccountFactory(name="Zeta", owner=personas.owner)
+    abe = ContactFactory(first_name="Abe", last_name="Able", owner=personas.owner)
+    alpha = AccountFactory(name="Alpha", owner=personas.owner)
+    activity = ActivityFactory(owner=personas.owner, regarding=[abe, zeta, alpha])
+    for item in (api.get(f"activities/{activity.public_id}").json(),
+                 api.get("activities", regarding=f"account:{alpha.public_id}").json()["items"][0]):
+        assert [record["name"] for record in item["regarding"]] == ["Zeta", "Alpha", "Abe Able"]
+
+
 def test_a_write_out_of_the_writers_sight_still_answers_with_the_record(personas, api_for):
     manager = api_for(personas.manager)
     created = manager.post("activities", {"type": "task", "subject": "For the outsider", "due_on": "2027-01-15",
