@@ -34,6 +34,8 @@ def _postgres_url(size: str) -> str | None:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
+            # As docs/installation.md recommends for a Rapport database.
+            conn.execute(f'ALTER DATABASE "{name}" SET jit = off')
         return f"{POSTGRES_SERVER}/{name}"
     except Exception as exc:
         print(f"PostgreSQL is not reachable at {POSTGRES_SERVER}: {exc}")
