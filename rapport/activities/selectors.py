@@ -129,8 +129,11 @@ def activity_detail(*, user: Any, public_id: str) -> dict[str, Any]:
     }
 
 
-def activity_list(*, user: Any, params: Any) -> QuerySet[Activity]:
-    """Activities the user may see, filtered by owner, assigned_to, status, type, kind, regarding."""
+def activity_list(*, user: Any, params: Any,
+                  within: tuple[dt.datetime, dt.datetime] | None = None) -> QuerySet[Activity]:
+    """Activities the user may see, filtered by owner, assigned_to, status, type, kind, regarding.
+    `within` (a range the caller filters the activities to anyway) narrows assigned_to to the
+    assignments in that range: a calendar's few hundred rows, not all of someone's."""
     qs = activity_base(user=user)
     owner = params.get("owner")
     if owner:
@@ -138,7 +141,9 @@ def activity_list(*, user: Any, params: Any) -> QuerySet[Activity]:
     assigned = params.get("assigned_to")
     if assigned:
         assignments = ActivityAssignee.objects.filter(user_id=_user_id(user, assigned, "assigned_to"))
-        if params.get("status") == "open" and params.get("type") == ActivityType.TASK:
+        if within is not None:
+            assignments = _in_range(assignments, *within, prefix="assignment")
+        elif params.get("status") == "open" and params.get("type") == ActivityType.TASK:
             # Someone's open tasks (a task list): their few open-task assignments, by the index that
             # My Current Tasks reads, rather than every assignment of theirs (tens of thousands).
             # open_task__in, not open_task=True: see _in_range.
@@ -246,7 +251,7 @@ def occurrences_of(activities: list[Activity], start: dt.datetime, end: dt.datet
 def activity_occurrences(*, user: Any, params: Any, start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
     """activity_list's activities as occurrences in a range (recurrences expanded)."""
     start, end = check_range(start, end)
-    qs = _in_range(activity_list(user=user, params=params), start, end)
+    qs = _in_range(activity_list(user=user, params=params, within=(start, end)), start, end)
     return occurrences_of(list(qs[: MAX_OCCURRENCES + 1]), start, end)
 
 

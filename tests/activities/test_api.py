@@ -335,6 +335,33 @@ def test_my_open_tasks_follow_completion_and_reassignment(api, personas):
     assert my_open_tasks() == {"Call back", "Pending for me"}
 
 
+def test_my_occurrences_in_a_range_include_what_began_before_it_and_follow_reassignment(api, personas):
+    """With assigned_to, a range reads the assignment rows in that range (a calendar's path): series
+    and long events that began before the range, and short ones running into it, must still be found."""
+    owner, teammate = personas.owner, personas.teammate
+    ActivityFactory(owner=owner, subject="In range", starts_at=utc(2027, 3, 10, 9), ends_at=utc(2027, 3, 10, 10))
+    ActivityFactory(owner=owner, subject="Weekly since January", starts_at=utc(2027, 1, 4, 9),
+                    ends_at=utc(2027, 1, 4, 10), rrule="FREQ=WEEKLY")
+    ActivityFactory(owner=owner, subject="Trade fair", starts_at=utc(2027, 2, 25, 8), ends_at=utc(2027, 3, 5, 18))
+    ActivityFactory(owner=owner, subject="Overnight", starts_at=utc(2027, 2, 28, 22), ends_at=utc(2027, 3, 1, 2))
+    ActivityFactory(owner=owner, subject="Over before", starts_at=utc(2027, 2, 27, 9), ends_at=utc(2027, 2, 27, 10))
+    ActivityFactory(owner=owner, subject="After", starts_at=utc(2027, 4, 2, 9), ends_at=utc(2027, 4, 2, 10))
+    ActivityFactory(owner=owner, subject="Teammate's", starts_at=utc(2027, 3, 11, 9), ends_at=utc(2027, 3, 11, 10),
+                    assignees=[teammate])
+    given = ActivityFactory(owner=owner, subject="Given away", starts_at=utc(2027, 3, 12, 9),
+                            ends_at=utc(2027, 3, 12, 10))
+
+    def mine() -> set[str]:
+        return {item["subject"] for item in in_range(api, "2027-03-01T00:00:00Z", "2027-04-01T00:00:00Z",
+                                                       assigned_to="me")}
+
+    assert mine() == {"In range", "Weekly since January", "Trade fair", "Overnight", "Given away"}
+    response = api.patch(f"activities/{given.public_id}", {"assignees": [teammate.public_id],
+                                                            "version": given.version})
+    assert response.status_code == 200, response.json()
+    assert mine() == {"In range", "Weekly since January", "Trade fair", "Overnight"}
+
+
 def test_filter_by_the_record_it_regards(api, filterable, account):
     items = api.get("activities", regarding=f"account:{account.public_id}").json()["items"]
     assert [item["subject"] for item in items] == ["Mine open"]
