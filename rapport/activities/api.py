@@ -54,7 +54,7 @@ def _record_ref(record: Any) -> dict[str, str]:
     return {"type": record.record_type, "id": record.public_id, "name": str(record)}
 
 
-def _activity_out(activity: Activity, *, visible: Any, assignees: list[User],
+def _activity_out(activity: Activity, *, visible: selectors.ActivityLinks, assignees: list[User],
                   occurrence: Occurrence | None = None) -> dict[str, Any]:
     """An activity as ActivityOut (OccurrenceOut with its occurrence) shows it, built as a plain dict.
 
@@ -81,9 +81,15 @@ def _activity_out(activity: Activity, *, visible: Any, assignees: list[User],
     return shown
 
 
+def _read_around(request: HttpRequest, activities: list[Activity]) -> tuple[dict[int, selectors.ActivityLinks],
+                                                                    dict[int, list[User]]]:
+    """What an answer shows beside the activities: the linked records the reader may see, the assignees."""
+    return (selectors.activity_links(user=request.user, activities=activities),
+            selectors.activity_assignees(activities=activities))
+
+
 def _shown(request: HttpRequest, activities: list[Activity]) -> list[dict[str, Any]]:
-    links = selectors.activity_links(user=request.user, activities=activities)
-    assignees = selectors.activity_assignees(activities=activities)
+    links, assignees = _read_around(request, activities)
     return [_activity_out(activity, visible=links[activity.pk], assignees=assignees[activity.pk])
             for activity in activities]
 
@@ -93,9 +99,7 @@ def _shown_one(request: HttpRequest, activity: Activity) -> dict[str, Any]:
 
 
 def _shown_occurrences(request: HttpRequest, occurrences: list[Occurrence]) -> list[dict[str, Any]]:
-    activities = list({o.activity.pk: o.activity for o in occurrences}.values())
-    links = selectors.activity_links(user=request.user, activities=activities)
-    assignees = selectors.activity_assignees(activities=activities)
+    links, assignees = _read_around(request, list({o.activity.pk: o.activity for o in occurrences}.values()))
     return [_activity_out(o.activity, visible=links[o.activity.pk], assignees=assignees[o.activity.pk],
                           occurrence=o)
             for o in occurrences]
