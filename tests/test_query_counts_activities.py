@@ -36,20 +36,20 @@ SELECTORS = {
     "activities_about_contact": 1,  # linked or attending, in the same query
 }
 # Session + user (2), rights (1), then the page; a full page also counts, for the top bar's badges, the
-# support requests awaiting the user's answer (1) and the user's pending email (1).
+# support requests awaiting the user's answer and the user's pending email (1, counted together).
 PAGES: dict[str, tuple[str, int]] = {
     # + the week's calendar (2: its activities with kinds, their assignment rows a subquery, and the
     # exceptions of the recurring ones), colleague and team choices (2), My Current Tasks (2) and which of
     # them are follow-ups (1); the day's reminders come from the week's calendar (read a day beyond the week)
-    "my_home": ("/home/", 12),
+    "my_home": ("/home/", 11),
     # + the calendar (2), colleague and team choices (2)
-    "calendar_month": ("/calendar/?view=month&date={day}", 9),
+    "calendar_month": ("/calendar/?view=month&date={day}", 8),
     # + the colleague (1), their calendar (2: no recurring ones there, but the viewer's own assignments
     # among the activities hidden from them), colleague and team choices (2)
-    "calendar_week_people": ("/calendar/?view=week&date={day}&people={people}", 10),
+    "calendar_week_people": ("/calendar/?view=week&date={day}&people={people}", 9),
     # + the activity with kind and owner (1), exceptions (1), links (1), attendees (1), the regarded records
     # and attendees (1 per type: 2), assignments (1) and their users (1), notes (1), history (1)
-    "activity_detail": ("/activities/{activity}/", 15),
+    "activity_detail": ("/activities/{activity}/", 14),
     # + the record (1), its activities, linked or (a contact) attending, with kinds and owners (1)
     "activities_panel_account": ("/activities/about/{account_ref}/", 5),
     "activities_panel_contact": ("/activities/about/{contact_ref}/", 5),

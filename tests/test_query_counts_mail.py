@@ -28,19 +28,19 @@ pytestmark = pytest.mark.django_db
 
 THREAD = "thread@example.com"
 # Session + user (2), rights (1), then the page; a full page also counts, for the top bar, the support
-# requests awaiting the user's answer (1) and the user's pending email (1).
+# requests awaiting the user's answer and the user's pending email (1, counted together).
 PAGES: dict[str, tuple[str, int]] = {
     # + the page of messages with owners (1), the owner choices (1); pending ones are filed nowhere
-    "list_pending": ("/emails/", 7),
+    "list_pending": ("/emails/", 6),
     # + the page (1), their activities (1) with links (1) and attendees (1), the records they are filed to
     # (1 per type: contacts, accounts, deals), the owner choices (1)
-    "list_all": ("/emails/?view=all", 13),
+    "list_all": ("/emails/?view=all", 12),
     # + the account filter: the account (1 to check it, 1 for the picker)
-    "list_account": ("/emails/?view=all&account={account}", 15),
+    "list_account": ("/emails/?view=all&account={account}", 14),
     # + the message with owner and activity (1), the activity's links (1) and attendees (1), the records
     # filed to (1 per type: 2), attachments (1), the thread (1), suggestions (contacts 1, accounts 1),
     # history (1) and the activity it names (1)
-    "detail": ("/emails/{email}/", 16),
+    "detail": ("/emails/{email}/", 15),
     # htmx fragments: no top bar. + the pending messages (1), their count (1), suggestions (2)
     "panel": ("/emails/pending/", 7),
     # + contacts, accounts, opportunities, support items whose names start so (1 each)

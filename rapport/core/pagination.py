@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -139,6 +140,26 @@ def keyset_page(qs: QuerySet, *, ordering: Ordering, cursor: str | None, limit: 
 
 
 CAPPED_COUNT = 1000
+
+
+def counts(querysets: list[QuerySet]) -> list[int]:
+    """How many rows each queryset matches, all in one query: SELECT (SELECT COUNT(*) ...), (...).
+    The top bar's badges are on every page; one round trip each was a fifth of a record page's queries."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for qs in querysets:
+        try:
+            sql, found_params = qs.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # .none(): nothing to count
+            parts.append("0")
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) counted)")  # noqa: S608 - the ORM's own SQL
+        params.extend(found_params)
+    if not params and all(part == "0" for part in parts):
+        return [0] * len(parts)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return [int(n) for n in cursor.fetchone()]
 
 
 def capped_count(qs: QuerySet, cap: int = CAPPED_COUNT) -> tuple[int, bool]:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,9 @@ class NavItem:
     label: str
     record_type: str | None
     order: int
-    # A number to show beside the label (requests awaiting the user's answer): user -> count.
-    badge: Callable[[Any], int] | None = None
+    # A number to show beside the label (requests awaiting the user's answer): user -> the rows it counts.
+    # The top bar counts all its badges in one query (core.pagination.counts).
+    badge: Callable[[Any], QuerySet] | None = None
     badge_label: str = ""
 
 
@@ -50,7 +54,7 @@ _NAV_ITEMS: list[NavItem] = []
 
 def register_nav_item(
     url_name: str, label: str, *, record_type: str | None, order: int,
-    badge: Callable[[Any], int] | None = None, badge_label: str = "",
+    badge: Callable[[Any], QuerySet] | None = None, badge_label: str = "",
 ) -> None:
     if all(item.url_name != url_name for item in _NAV_ITEMS):
         _NAV_ITEMS.append(NavItem(url_name=url_name, label=label, record_type=record_type, order=order,

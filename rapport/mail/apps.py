@@ -23,10 +23,10 @@ class MailConfig(AppConfig):
         register_record_type("email", _("Logged email"))
 
         from rapport.core.registry import register_linkable, register_nav_item, register_user_link
-        from rapport.mail.selectors import logging_address, may_log, pending_email_count
+        from rapport.mail.selectors import logging_address, may_log, pending_email
 
         register_nav_item("email_list", _("Email"), record_type="email", order=58,
-                          badge=pending_email_count, badge_label=_("pending email"))
+                          badge=pending_email, badge_label=_("pending email"))
         register_linkable("email", "mail.EmailMessage", "email_detail", _("Email"))
         # The settings page and GET /api/v1/me show the user's logging address (core imports no business app).
         register_user_link("logging_address",

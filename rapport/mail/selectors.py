@@ -71,11 +71,16 @@ def user_for_logging_address(address: str) -> User | None:
     return entry.user if entry else None
 
 
-def pending_email_count(user: Any) -> int:
-    """How many of the user's logged messages wait to be filed (the badge on the Email menu entry)."""
+def pending_email(user: Any) -> QuerySet[EmailMessage]:
+    """The user's logged messages that wait to be filed (counted by the badge on the Email menu entry)."""
     if not getattr(user, "is_authenticated", False):
-        return 0
-    return EmailMessage.objects.filter(owner_id=user.pk, status=EmailStatus.PENDING, deleted_at__isnull=True).count()
+        return EmailMessage.objects.none()
+    return EmailMessage.objects.filter(owner_id=user.pk, status=EmailStatus.PENDING, deleted_at__isnull=True)
+
+
+def pending_email_count(user: Any) -> int:
+    """How many of the user's logged messages wait to be filed."""
+    return pending_email(user).count()
 
 
 # --- Logged email: lists, one message, its thread, where it is filed, what to file it to ---------------

@@ -16,10 +16,10 @@ class SupportConfig(AppConfig):
         )
 
         register_record_type("support_item", _("Support items"))
-        from rapport.support.selectors import awaiting_answer_count
+        from rapport.support.selectors import requests_awaiting
 
         register_nav_item("support_list", _("Support"), record_type="support_item", order=55,
-                          badge=awaiting_answer_count, badge_label=_("awaiting your answer"))
+                          badge=requests_awaiting, badge_label=_("awaiting your answer"))
         register_linkable("support_item", "support.SupportItem", "support_detail", _("Support item"))
         register_record_panel("account", "record_support_items", _("Support"), order=40)
         register_record_panel("contact", "record_support_items", _("Support"), order=40)

@@ -107,12 +107,17 @@ def support_item_detail(*, user: Any, public_id: str) -> dict[str, Any]:
     }
 
 
-def awaiting_answer_count(user: Any) -> int:
-    """How many requests wait for the user's answer (the badge in the top bar)."""
+def requests_awaiting(user: Any) -> QuerySet[SupportRequest]:
+    """The requests that wait for the user's answer (counted by the badge in the top bar)."""
     if not getattr(user, "is_authenticated", False):
-        return 0
+        return SupportRequest.objects.none()
     # Deleting an item withdraws its request, so a pending one is always about a live item: no join.
-    return SupportRequest.objects.filter(recipient_id=user.pk, state=RequestState.PENDING).count()
+    return SupportRequest.objects.filter(recipient_id=user.pk, state=RequestState.PENDING)
+
+
+def awaiting_answer_count(user: Any) -> int:
+    """How many requests wait for the user's answer."""
+    return requests_awaiting(user).count()
 
 
 def awaiting_answer(*, user: Any, limit: int = PANEL_ROWS) -> list[SupportRequest]:

@@ -10,7 +10,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rapport.core.pagination import MAX_LIMIT, keyset_page, parse_limit, parse_ordering
+from rapport.core.pagination import MAX_LIMIT, counts, keyset_page, parse_limit, parse_ordering
 from rapport.directory.filters import ACCOUNT_ORDERINGS
 from rapport.directory.models import Account
 from tests.factories import UserFactory
@@ -188,3 +188,17 @@ def test_pages_partition_the_set(owner, names, limit, ordering):
         if names:
             assert walk_backwards_from_last(qs, ordering, limit) == forwards
         transaction.set_rollback(True)
+
+
+def test_counts_answers_each_count_in_one_query(django_assert_num_queries):
+    """The top bar's badges: several counts, one round trip; a queryset that can match nothing counts 0."""
+    owner = UserFactory()
+    make_accounts(owner, ["Alpha", "Beta", "Gamma"])
+    mine = Account.objects.filter(owner=owner)
+    with django_assert_num_queries(1):
+        found = counts([mine, mine.filter(name="Beta"), mine.filter(name="Nobody"), Account.objects.none()])
+    assert found == [3, 1, 0, 0]
+    with django_assert_num_queries(0):
+        assert counts([Account.objects.none()]) == [0]
+        assert counts([]) == []
+

@@ -15,16 +15,16 @@ from tests.conftest import ApiClient, client_for
 
 pytestmark = pytest.mark.django_db
 
-# Session + user (2), rights (1), the top bar's badges (2); then per reason walked: the window's bound and
+# Session + user (2), rights (1), the top bar's badges (1); then per reason walked: the window's bound and
 # its groups (2) - for contacts' email, the other emails' matches too (1) - and the records of the groups
 # (by email: one query per email field; by name: the rows walked, then the records); the "not a duplicate"
 # marks (1). Every reason: each reason's queries in turn.
 PAGES = {
-    "contact": ("/contacts/duplicates/", 13),
-    "contact email": ("/contacts/duplicates/?reason=email", 11),
-    "contact name": ("/contacts/duplicates/?reason=name", 8),
-    "account": ("/accounts/duplicates/", 15),
-    "account website": ("/accounts/duplicates/?reason=website", 9),
+    "contact": ("/contacts/duplicates/", 12),
+    "contact email": ("/contacts/duplicates/?reason=email", 10),
+    "contact name": ("/contacts/duplicates/?reason=name", 7),
+    "account": ("/accounts/duplicates/", 14),
+    "account website": ("/accounts/duplicates/?reason=website", 8),
 }
 # Token (1), rights (1), then as above.
 API = {

@@ -17,16 +17,16 @@ from tests.factories import AccountFactory
 pytestmark = pytest.mark.django_db
 
 # Session + user (2), the user's rights: roles with overrides and colleagues in one query (1), then the page;
-# a full page also counts, for the top bar's badges, the support requests awaiting the user's answer (1)
-# and the user's pending email (1).
+# a full page also counts, for the top bar's badges, the support requests awaiting the user's answer and
+# the user's pending email (1, counted together).
 # Attributes are shown from the remarks text itself, so they cost no query.
 PAGES = {
-    "account_list": ("/accounts/", 7),  # + rows, owner choices (the count comes in its own request)
-    "contact_list": ("/contacts/", 7),  # + rows, owner choices
+    "account_list": ("/accounts/", 6),  # + rows, owner choices (the count comes in its own request)
+    "contact_list": ("/contacts/", 6),  # + rows, owner choices
     "account_count": ("/accounts/?part=count", 4),  # + the capped count
     "contact_count": ("/contacts/?part=count", 4),
-    "account_detail": ("/accounts/{account}/", 10),  # + account, addresses, contacts, children, history
-    "contact_detail": ("/contacts/{contact}/", 8),  # + contact, addresses, history
+    "account_detail": ("/accounts/{account}/", 9),  # + account, addresses, contacts, children, history
+    "contact_detail": ("/contacts/{contact}/", 7),  # + contact, addresses, history
 }
 # Token (1), rights (1), then rows with their addresses prefetched (2).
 API = {

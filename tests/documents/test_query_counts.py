@@ -20,10 +20,10 @@ pytestmark = pytest.mark.django_db
 # session + user (2), rights (1), the record by its ref (1), the account's contacts (1), the documents with
 # their folders, versions count, owners and uploaders (1), the folders of the forms (1)
 PANEL = 7
-# A page: session + user (2), rights (1), the top bar's badges (2); the document with its owner, creator,
+# A page: session + user (2), rights (1), the top bar's badges (1); the document with its owner, creator,
 # folder and current version (1), the record it is about (1), its versions with their uploaders (1), its
 # history with its actors (1)
-DOCUMENT_PAGE = 9
+DOCUMENT_PAGE = 8
 # token (1), rights (1), the documents with their folders, owners and current versions (1), the records they
 # are about (1 per type: accounts and contacts here)
 API_LIST = 5

@@ -13,16 +13,16 @@ from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
 
-# A page: session and user (2), rights (1), the top bar's badges (2); then its own queries.
+# A page: session and user (2), rights (1), the top bar's badges (1, counted together); then its own queries.
 COUNTS: dict[str, int] = {
     # + the rows (1), the owner picker (1), the categories (1)
-    "page /expenses/": 8,
-    "page /expenses/approvals/": 8,
+    "page /expenses/": 7,
+    "page /expenses/approvals/": 7,
     # + the groups (1), the projects' names (1), the owner picker (1), the categories (1)
-    "page /expenses/totals/?by=project": 9,
+    "page /expenses/totals/?by=project": 8,
     # + the expense with its links (1), its history (1), which linked project and account the reader sees (2),
     # its receipts (1)
-    "page /expenses/{id}/": 10,
+    "page /expenses/{id}/": 9,
     # session, user, rights; the account (1), the rows (1), the totals per status and currency (1)
     "page /expenses/about/account:{account}/": 6,
     # token (1), rights (1), the rows with their links (1)

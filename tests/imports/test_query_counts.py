@@ -18,10 +18,10 @@ from tests.imports.conftest import run_import
 
 pytestmark = pytest.mark.django_db
 
-# Session + user (2), rights (1), the top bar (support requests awaiting the user, pending email: 2), then:
+# Session + user (2), rights (1), the top bar (support requests awaiting the user, pending email: 1), then:
 PAGES = {
-    "list": ("/imports/", 6),  # the page of jobs (1)
-    "report": ("/imports/{job}/", 7),  # the job (1), its problems (1)
+    "list": ("/imports/", 5),  # the page of jobs (1)
+    "report": ("/imports/{job}/", 6),  # the job (1), its problems (1)
     "errors": ("/imports/{job}/errors.csv", 5),  # the job (1), its problems (1), no top bar
     "rejects": ("/imports/{job}/rejects.csv", 5),
 }

@@ -17,14 +17,14 @@ from tests.projects.factories import make_milestone, make_project, make_task
 
 pytestmark = pytest.mark.django_db
 
-# A page: session + user (2), rights (1), the top bar's badges (2).
+# A page: session + user (2), rights (1), the top bar's badges (1, counted together).
 PAGES = {
     # + the page of projects (1), their progress (1); the filter form's managers (1)
-    "list": 8,
+    "list": 7,
     # + the project with account, deal, manager, owner (1), its members and their users (2), milestones (1),
     # progress (1), the plan's tasks (1), their visible activities (1), their assignees and users (2), history
     # (1) and the accounts it names that the reader may see (1), the task form's people (1)
-    "detail": 17,
+    "detail": 16,
     # session, user, rights (3); the account (1), its projects (1), their progress (1)
     "panel": 6,
 }
