@@ -143,7 +143,7 @@ CAPPED_COUNT = 1000
 
 
 def counts(querysets: list[QuerySet]) -> list[int]:
-    """How many rows each queryset matches, all in one query: SELECT (SELECT COUNT(*) ...), (...).
+    """How many rows each (unsliced) queryset matches, all in one query: SELECT (SELECT COUNT(*) ...), (...).
     The top bar's badges are on every page; one round trip each was a fifth of a record page's queries."""
     parts: list[str] = []
     params: list[Any] = []
@@ -155,7 +155,7 @@ def counts(querysets: list[QuerySet]) -> list[int]:
             continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) counted)")  # noqa: S608 - the ORM's own SQL
         params.extend(found_params)
-    if not params and all(part == "0" for part in parts):
+    if all(part == "0" for part in parts):
         return [0] * len(parts)
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)

@@ -201,4 +201,3 @@ def test_counts_answers_each_count_in_one_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert counts([Account.objects.none()]) == [0]
         assert counts([]) == []
-

@@ -16,8 +16,8 @@ from tests.factories import AccountFactory, ContactFactory, TemplateFactory
 
 pytestmark = pytest.mark.django_db
 
-# Session + user (2), rights (1), then the page; a full page also counts the support requests awaiting
-# the user's answer for the top bar (1) and, with the mail app, the pending emails badge.
+# Session + user (2), rights (1), then the page; a full page also counts, for the top bar, the support
+# requests awaiting the user's answer and the pending emails (1, counted together).
 PAGES: dict[str, str] = {
     # + the owner choices (1), the page of templates with owners (1)
     "list": "/templates/",
