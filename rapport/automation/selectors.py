@@ -17,6 +17,7 @@ from rapport.automation.models import FollowUp, Override, OverrideMove, Rule, Ta
 from rapport.automation.services import may_manage, model_of
 from rapport.core.access import access_for
 from rapport.core.models import Role, Team, User
+from rapport.directory.filters import day_start
 
 CLOSED = Q(task__status__in=["completed", "cancelled"])
 OPEN = Q(task__status__in=OPEN_STATUSES)
@@ -155,9 +156,9 @@ def dashboard(*, user: Any, created_from: dt.date | None = None, created_to: dt.
     if user_ids is not None:
         rows = rows.filter(assignee_id__in=user_ids)
     if created_from is not None:
-        rows = rows.filter(created_at__date__gte=created_from)
-    if created_to is not None:
-        rows = rows.filter(created_at__date__lte=created_to)
+        rows = rows.filter(created_at__gte=day_start(created_from))
+    if created_to is not None and created_to < dt.date.max:
+        rows = rows.filter(created_at__lt=day_start(created_to + dt.timedelta(days=1)))
     counts = {"open": Count("pk", filter=OPEN), "closed": Count("pk", filter=CLOSED)}
     per_user = list(rows.order_by().values("assignee_id").annotate(**counts))
     per_rule = list(rows.order_by().values("rule_id", "rule__name", "rule__trigger", "rule__public_id")

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.core.text import fold, prefix_upper_bound, website_domain
@@ -210,6 +211,12 @@ def date_value(params: Any, name: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ValidationError({name: [_("Enter a date as YYYY-MM-DD.")]}) from None
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The first moment of a day in the current time zone. A filter on the days of a timestamp is a range from
+    one day's start to the next's, which an index serves; `created_at__date` calls a function for every row."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=timezone.get_current_timezone())
 
 
 def account_filter_id(params: Any, user: Any) -> int | None:

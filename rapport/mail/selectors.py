@@ -27,6 +27,7 @@ from rapport.directory.filters import (
     account_filter_id,
     check_known_filters,
     choice_value,
+    day_start,
     one_value,
     owner_q,
     query_text,
@@ -101,10 +102,6 @@ FILE_TYPES = ("contact", "account", "opportunity", "support_item")
 MOMENT_RANGE = (dt.datetime(1900, 1, 1, tzinfo=dt.UTC), dt.datetime(9000, 1, 1, tzinfo=dt.UTC))
 
 
-def _day_start(value: dt.date) -> dt.datetime:
-    return dt.datetime.combine(value, dt.time(0), tzinfo=timezone.get_current_timezone())
-
-
 def _moment(params: Any, name: str) -> dt.datetime | None:
     """A date (the start of that day, in the user's time zone) or an ISO 8601 time with offset."""
     raw = one_value(params, name)
@@ -112,7 +109,7 @@ def _moment(params: Any, name: str) -> dt.datetime | None:
         return None
     try:
         if len(raw) == 10:
-            moment = _day_start(dt.date.fromisoformat(raw))
+            moment = day_start(dt.date.fromisoformat(raw))
         else:
             moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
             moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment)

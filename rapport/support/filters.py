@@ -82,7 +82,10 @@ def filter_support_items(qs: QuerySet, params: Any, *, user: Any) -> QuerySet:
     if assignee := one_value(params, "assignee"):
         qs = qs.filter(Q(assignee_id=user.pk) if assignee == "me" else Q(assignee__public_id=assignee))
     if choice_value(params, "overdue", ["true", "false"]) == "true":
-        qs = qs.filter(status__in=OPEN_SUPPORT_STATUSES, due_on__lt=timezone.localdate())
+        # With status=open the statuses are said already: the same IN list twice made SQLite think it rare
+        # and sort every overdue item (0.3 ms became 600 ms on the medium data set).
+        overdue = Q(due_on__lt=timezone.localdate())
+        qs = qs.filter(overdue if status == "open" else overdue & Q(status__in=OPEN_SUPPORT_STATUSES))
     if older_than := one_value(params, "older_than"):
         try:
             days = int(older_than)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 
 import pytest
 from django.urls import reverse
@@ -374,6 +375,32 @@ def test_the_dashboard_shows_own_team_or_everyone_and_filters_by_date(people):
     response = client_for(seller).get(reverse("follow_up_dashboard"),
                                       {"created_from": "2026-05-02", "created_to": "2026-05-01"})
     assert response.status_code == 400 and "created_to" in response.context["form"].errors
+
+
+def test_the_dashboard_counts_a_day_in_the_viewers_time_zone(people):
+    """For a viewer in Berlin, a follow-up made at 23:30 Berlin time (21:30 UTC) counts on that day, and one made
+    at 00:30 the next day (22:30 UTC, still the first day in UTC) on the next."""
+    people["admin"].time_zone = "Europe/Berlin"
+    people["admin"].save(update_fields=["time_zone"])
+    manager = people["manager"]
+    _quiet_accounts(manager, 2)
+    rule = _quiet_rule(manager, _definition(manager))
+    services.rule_activate(actor=manager, rule=rule)
+    services.sweep_rule(rule)
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    late, early = FollowUp.objects.order_by("pk")[:2]
+    FollowUp.objects.filter(pk=late.pk).update(created_at=dt.datetime(2026, 5, 1, 23, 30, tzinfo=berlin))
+    FollowUp.objects.filter(pk=early.pk).update(created_at=dt.datetime(2026, 5, 2, 0, 30, tzinfo=berlin))
+
+    def total(**query):
+        response = client_for(people["admin"]).get(reverse("follow_up_dashboard"), query)
+        assert response.status_code == 200
+        return response.context["board"].total_open
+
+    assert total(created_from="2026-05-01", created_to="2026-05-01") == 1
+    assert total(created_from="2026-05-02", created_to="2026-05-02") == 1
+    assert total(created_from="2026-05-01", created_to="2026-05-02") == 2
+    assert total(created_from="2026-04-30", created_to="2026-04-30") == 0
 
 
 def test_the_dashboard_counts_in_a_fixed_number_of_queries(people, django_assert_max_num_queries):

@@ -365,6 +365,9 @@ def test_overdue_age_priority_and_category_filters(desk):
     old = open_item(desk, subject="old")
     SupportItem.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=40))
     assert listed(desk.owner, overdue="true") == {"late"}
+    assert listed(desk.owner, overdue="true", status="open") == {"late"}
+    assert listed(desk.owner, overdue="true", status="closed") == set()
+    assert listed(desk.owner, overdue="true", status=SupportStatus.CLOSED) == set()
     assert listed(desk.owner, older_than="30") == {"old"}
     assert listed(desk.owner, priority="urgent") == {"late"}
     assert listed(desk.owner, category="billing TROUBLE") == {"billing"}
