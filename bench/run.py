@@ -85,6 +85,7 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
         calendar_urls = [f"{routes['calendar']}?view=month&date={day}" for day in ("2026-11-01", "2026-10-01")] \
             if "calendar" in routes else []
         home_url = routes.get("my_home")
+        dashboard_url = routes.get("report_dashboard")
         writes_activities = "activities_api" in routes
 
         def pick(rng: random.Random) -> tuple[str, str, bytes | None, dict[str, str]]:
@@ -116,14 +117,17 @@ def http_mixed(size: str, seconds: float, threads: int) -> dict[str, Any]:
                 body = json.dumps({"type": "event", "kind": "call", "subject": f"Load call {n}", "starts_at": start,
                                    "regarding": [f"account:{rng.choice(account_ids)}"]})
                 return "POST", "/api/v1/activities", body.encode(), api_headers
+            if dashboard_url:
+                return "GET", dashboard_url, None, page_headers
             return "GET", "/api/v1/accounts?limit=50&ordering=-updated_at", None, api_headers
 
         result = run_load(port, pick, threads=threads, seconds=seconds)
+        last = "5% the manager dashboard" if dashboard_url else "5% API account list (no dashboard yet)"
         result["mix"] = ("20% contact list pages, 10% calendar month pages, 10% My Home, 20% account and contact "
                          "pages, 20% search as you type, 8% API contact creates, 7% API activity creates, "
-                         "5% API account list (no dashboard yet)") if calendar_urls and home_url and writes_activities \
+                         f"{last}") if calendar_urls and home_url and writes_activities \
             else ("30% contact list pages, 30% account and contact pages, 20% search as you type, "
-                  "15% API creates, 5% API account list (no dashboard yet)")
+                  f"15% API creates, {last}")
         if sales_urls + support_urls:  # the sales and support pages took 10 points of the contact lists' share
             share = int(result["mix"].split("%", 1)[0])
             kinds = " and ".join(k for k, urls in (("sales", sales_urls), ("support", support_urls)) if urls)
@@ -146,7 +150,7 @@ def _activity_routes() -> dict[str, str]:
     from django.urls import NoReverseMatch, reverse
 
     routes = {}
-    for name in ("calendar", "my_home"):
+    for name in ("calendar", "my_home", "report_dashboard"):
         with contextlib.suppress(NoReverseMatch):
             routes[name] = reverse(name)
     try:
