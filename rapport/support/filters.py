@@ -47,12 +47,12 @@ def _view_q(view: str, user: Any) -> Q:
     return Q(owner_id__in=reach) | Q(assignee_id__in=reach)
 
 
-def _status_q(value: str) -> Q:
+def _statuses(value: str) -> list[str]:
     if value == "open":
-        return Q(status__in=OPEN_SUPPORT_STATUSES)
+        return list(OPEN_SUPPORT_STATUSES)
     if value == "closed":
-        return ~Q(status__in=OPEN_SUPPORT_STATUSES)
-    return Q(status=value)
+        return [status for status in SupportStatus.values if status not in OPEN_SUPPORT_STATUSES]
+    return [value]
 
 
 def filter_support_items(qs: QuerySet, params: Any, *, user: Any) -> QuerySet:
@@ -61,8 +61,10 @@ def filter_support_items(qs: QuerySet, params: Any, *, user: Any) -> QuerySet:
         qs = qs.filter(reference=q.upper()) if q.upper().startswith("SUP-") else qs.filter(subject__icontains=q)
     if view := choice_value(params, "view", list(VIEWS)):
         qs = qs.filter(_view_q(view, user))
-    if status := choice_value(params, "status", ["open", "closed", *SupportStatus.values]):
-        qs = qs.filter(_status_q(status))
+    # status= and overdue= both narrow the statuses: they are intersected and tested once, because the same
+    # IN list twice made SQLite think it rare and sort every overdue item (0.3 ms became 600 ms on medium).
+    status = choice_value(params, "status", ["open", "closed", *SupportStatus.values])
+    statuses = _statuses(status) if status else None
     if priority := choice_value(params, "priority", SupportPriority.values):
         qs = qs.filter(priority=priority)
     if category := one_value(params, "category"):
@@ -82,10 +84,10 @@ def filter_support_items(qs: QuerySet, params: Any, *, user: Any) -> QuerySet:
     if assignee := one_value(params, "assignee"):
         qs = qs.filter(Q(assignee_id=user.pk) if assignee == "me" else Q(assignee__public_id=assignee))
     if choice_value(params, "overdue", ["true", "false"]) == "true":
-        # With status=open the statuses are said already: the same IN list twice made SQLite think it rare
-        # and sort every overdue item (0.3 ms became 600 ms on the medium data set).
-        overdue = Q(due_on__lt=timezone.localdate())
-        qs = qs.filter(overdue if status == "open" else overdue & Q(status__in=OPEN_SUPPORT_STATUSES))
+        statuses = [s for s in (statuses or OPEN_SUPPORT_STATUSES) if s in OPEN_SUPPORT_STATUSES]
+        qs = qs.filter(due_on__lt=timezone.localdate())
+    if statuses is not None:
+        qs = qs.filter(status=statuses[0]) if len(statuses) == 1 else qs.filter(status__in=statuses)
     if older_than := one_value(params, "older_than"):
         try:
             days = int(older_than)
