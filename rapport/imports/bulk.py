@@ -7,8 +7,9 @@ record_create writes them), of their addresses, of their remark attributes (and,
 relationship stage, of the stage changes). The rules the row-by-row services apply were applied before:
 rights (the caller checked the create right and each owner), validation (fields.py converts and checks each
 cell; handlers.py the rules across cells), duplicates (handlers.py). Then the record events: the search
-index takes the batch in one call (`index_records`), and when automation has event rules for the record type,
-each record is announced as record_create announces it, so that the rules run for imported records too.
+index takes the batch in one call (`index_new`, from the values written), and when automation has event
+rules for the record type, each record is announced as record_create announces it, so that the rules run
+for imported records too.
 
 The INSERTs are written here rather than by QuerySet.bulk_create: Django prepares every value of every row
 through its field classes and sends SQLite at most 999 parameters a statement, which made it four fifths of
@@ -234,12 +235,26 @@ def create_records(model: type[Account] | type[Contact], *, actor: User, items: 
              "changed_on": item.values["stage_changed_on"], "changed_by_id": actor.pk}
             for item in items if item.values.get("stage")
         ], returning=False)
-    from rapport.search.index import index_records
+    from rapport.search.index import index_new
 
-    index_records(model, ids)
+    index_new(model, _as_records(model, items))
     if _events_wanted(model.record_type):
         for record in model.objects.filter(pk__in=ids).order_by("pk"):
             record_event("created", record, {})
+
+
+def _as_records(model: type[models.Model], items: Sequence[NewRecord]) -> list[Any]:
+    """The new rows as model instances, from the values written (what the search index reads of them)."""
+    fields = model._meta.concrete_fields
+    # Computed once: a callable default (a public id) would differ per row, and is never read here.
+    defaults = [None if f.has_default() and callable(f.default) else f.get_default() for f in fields]
+    names = [f.attname for f in fields]
+    records = []
+    for item in items:
+        values = {**item.values, "id": item.pk}
+        row = [values.get(name, default) for name, default in zip(names, defaults, strict=True)]
+        records.append(model.from_db(connection.alias, names, row))
+    return records
 
 
 def address_rows(addresses: Sequence[Any]) -> list[dict[str, str]]:

@@ -91,6 +91,18 @@ def index_records(model: type[models.Model], pks: Iterable[int]) -> None:
             SearchEntry.objects.filter(record_type=search_type.key, record_id__in=gone).delete()
 
 
+def index_new(model: type[models.Model], records: Sequence[Any]) -> None:
+    """Index records just inserted in bulk, as built in memory with their new pk: unlike index_records there
+    is no row of theirs to replace and nothing to read back (half of an import's indexing time)."""
+    search_type = _type_for(model)
+    if search_type is None:
+        return
+    for start in range(0, len(records), CHUNK):
+        entries = [_entry(search_type, record) for record in records[start:start + CHUNK]]
+        SearchEntry.objects.bulk_create(entries)
+        learn_words(_title_words(entries))
+
+
 def unindex_records(model: type[models.Model], pks: Iterable[int]) -> None:
     """Remove these records of `model` from the index (after a hard delete or a merge)."""
     search_type = _type_for(model)

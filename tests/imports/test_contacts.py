@@ -172,12 +172,22 @@ def test_a_csv_exported_by_rapport_imports_back_unchanged(personas):
     assert (contact.first_name, contact.last_name, contact.remarks) == ("=cmd", "+Doe", "-1 day @home")
 
 
-def test_imported_contacts_are_in_the_search_index(personas):
+def test_imported_contacts_and_accounts_are_in_the_search_index_as_a_rebuild_would_write_them(personas):
+    from rapport.search.index import reindex
     from rapport.search.models import SearchEntry
+
+    def entries() -> set[tuple]:
+        return set(SearchEntry.objects.values_list("record_type", "record_id", "owner_id", "visibility", "title",
+                                                   "body"))
 
     run_import(personas.owner, files.outlook_csv())
     ids = set(Contact.objects.values_list("pk", flat=True))
     assert set(SearchEntry.objects.filter(record_type="contact").values_list("record_id", flat=True)) == ids
+    assert Account.objects.exists()
+    # The import indexes the rows from the values it wrote, without reading them back: the same entries.
+    imported = entries()
+    reindex(keys=["contact", "account"])
+    assert imported == entries()
 
 
 def test_event_rules_run_for_imported_contacts(personas, settings, django_capture_on_commit_callbacks):
