@@ -1,0 +1,108 @@
+"""Multi-row INSERTs for the set-based write paths (an import, a rule sweep), faster than QuerySet.bulk_create.
+
+Django's bulk_create prepares every value of every row through its field classes and sends SQLite at most
+999 parameters a statement: that was four fifths of an import's time and two thirds of a rule sweep's. Here
+only values that need it (dates, JSON) go through their field, a statement carries hundreds of rows on SQLite
+and one array a column on PostgreSQL. The columns are the model's own (`_meta.concrete_fields`), so a field
+added later is written with its default, not forgotten. Like bulk_create, neither save() nor signals run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from django.db import connection, models
+
+ROWS_PER_STATEMENT = 400
+M = TypeVar("M", bound=models.Model)
+
+# Field classes whose values the database driver takes as they are (text, numbers, ids, yes/no).
+_PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey,
+          models.AutoField)
+
+
+def _prepare(value: Any, model_field: models.Field) -> Any:
+    if value is None or (isinstance(value, str | int | bool) and not isinstance(model_field, models.JSONField)):
+        return value
+    return model_field.get_db_prep_save(value, connection)
+
+
+def _needs_prep(model_field: models.Field) -> bool:
+    return not isinstance(model_field, _PLAIN) or isinstance(model_field, models.JSONField)
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, returning: bool = True) -> list[int]:
+    """INSERT rows (dicts of attname -> value) into the model's table, many per statement; their new ids.
+    A column a row leaves out gets the field's default (called per row when it is a callable)."""
+    if not rows:
+        return []
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    table = quote(model._meta.db_table)
+    constants: dict[str, Any] = {}
+    for f in fields:
+        if f.has_default() and not callable(f.default):
+            constants[f.attname] = _prepare(f.get_default(), f)
+        elif not f.has_default():
+            constants[f.attname] = None if f.null else _prepare(f.get_default(), f)
+    plan = [(f.attname, f, _needs_prep(f)) for f in fields]
+
+    def values_of(row: dict[str, Any]) -> list[Any]:
+        out = []
+        for name, f, prep in plan:
+            if name in row:
+                value = row[name]
+                out.append(_prepare(value, f) if prep and value is not None else value)
+            elif name in constants:
+                out.append(constants[name])
+            else:
+                out.append(_prepare(f.get_default(), f))
+        return out
+
+    pk = quote(str(model._meta.pk.column))
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array a column (UNNEST, as Django's own bulk_create does there): a statement of 20 parameters
+            # rather than 20 a row, which psycopg would otherwise parse placeholder by placeholder.
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM UNNEST({arrays})"  # noqa: S608
+            for start in range(0, len(rows), 5000):
+                columns_values = list(zip(*(values_of(row) for row in rows[start:start + 5000]), strict=True))
+                if returning:
+                    cursor.execute(sql + f" RETURNING {pk}", [list(c) for c in columns_values])
+                    ids.extend(row[0] for row in cursor.fetchall())
+                else:
+                    cursor.execute(sql, [list(c) for c in columns_values])
+            return ids
+        marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = rows[start:start + ROWS_PER_STATEMENT]
+            params: list[Any] = []
+            for row in chunk:
+                params.extend(values_of(row))
+            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([marks] * len(chunk))}"  # noqa: S608
+            if returning:
+                cursor.execute(sql + f" RETURNING {pk}", params)
+                ids.extend(row[0] for row in cursor.fetchall())
+            else:
+                cursor.execute(sql, params)
+    return ids
+
+
+def insert_objects(objects: Sequence[M]) -> Sequence[M]:
+    """Insert unsaved instances of one model, as bulk_create does (auto_now fields set, pks filled in)."""
+    if not objects:
+        return objects
+    model = type(objects[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    ids = insert_rows(model, [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objects])
+    if len(ids) != len(objects):  # pragma: no cover - a database that returned fewer ids than rows
+        raise RuntimeError("The database did not return the ids of the inserted rows.")
+    for obj, pk in zip(objects, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objects

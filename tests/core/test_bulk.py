@@ -1,0 +1,51 @@
+"""core.bulk: the set-based INSERTs that imports and rule sweeps write through, checked against what
+Django's own save() would have stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from rapport.activities.models import Activity, ActivityStatus, ActivityType
+from rapport.activities.selectors import default_task_kind
+from rapport.core.bulk import insert_objects, insert_rows
+from rapport.core.models import HistoryEntry
+from rapport.directory.models import Account
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_inserted_objects_get_their_ids_timestamps_defaults_and_json_as_save_would():
+    owner = UserFactory()
+    due = timezone.now().replace(microsecond=0) + dt.timedelta(days=2)
+    before = timezone.now()
+    kind = default_task_kind()
+    tasks = [Activity(owner=owner, created_by=owner, kind=kind, activity_type=ActivityType.TASK,
+                      subject=f"Call {n} Ødegård", status=ActivityStatus.OPEN, starts_at=due, ends_at=due,
+                      all_day=True) for n in range(3)]
+    insert_objects(tasks)
+    assert all(task.pk for task in tasks) and len({task.pk for task in tasks}) == 3
+    stored = Activity.objects.get(pk=tasks[1].pk)
+    assert stored.subject == "Call 1 Ødegård" and stored.starts_at == due and stored.owner_id == owner.pk
+    assert stored.created_at >= before and stored.public_id == tasks[1].public_id
+    assert stored.version == Activity._meta.get_field("version").default
+    changes = {"rule": [None, "Welcome «new» customers"], "n": 3}
+    entries = insert_objects([HistoryEntry(content_type=ContentType.objects.get_for_model(Activity),
+                                           object_id=task.pk, kind=HistoryEntry.Kind.CREATED, changes=changes)
+                              for task in tasks])
+    assert HistoryEntry.objects.get(pk=entries[0].pk).changes == changes
+
+
+def test_a_row_given_as_values_takes_the_defaults_of_the_columns_it_leaves_out():
+    owner = UserFactory()
+    now = timezone.now()
+    ids = insert_rows(Account, [{"name": "Ångström AB", "name_key": "angstrom ab", "owner_id": owner.pk,
+                                 "created_by_id": owner.pk, "public_id": f"acc{n}", "created_at": now,
+                                 "updated_at": now} for n in range(450)])  # more than one statement's rows
+    assert len(ids) == 450
+    account = Account.objects.get(pk=ids[-1])
+    assert (account.name, account.public_id, account.email, account.version) == ("Ångström AB", "acc449", "", 1)
