@@ -19,6 +19,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models.signals import post_save
 
+from rapport.core.bulk import insert_rows
 from rapport.search import backends
 from rapport.search.models import SearchEntry, SearchWord
 from rapport.search.text import index_text, typo_word, variants
@@ -39,6 +40,13 @@ def _entry(search_type: Any, record: Any) -> SearchEntry:
     return SearchEntry(record_type=search_type.key, record_id=record.pk, owner_id=record.owner_id,
                        visibility=record.visibility, title=index_text(document.title, limit=2000),
                        body=index_text(document.text))
+
+
+def _insert(entries: Sequence[SearchEntry]) -> None:
+    """Write new index rows set-based (core.bulk: a fraction of bulk_create's preparing; ids not read back)."""
+    insert_rows(SearchEntry, [{"record_type": e.record_type, "record_id": e.record_id, "owner_id": e.owner_id,
+                               "visibility": e.visibility, "title": e.title, "body": e.body} for e in entries],
+                returning=False)
 
 
 def _title_words(entries: Iterable[SearchEntry]) -> set[str]:
@@ -69,7 +77,7 @@ def index_instances(search_type: Any, records: Sequence[Any]) -> None:
         loaded = [fresh.get(record.pk, record) for record in loaded]
     entries = [_entry(search_type, record) for record in loaded if getattr(record, "deleted_at", None) is None]
     SearchEntry.objects.filter(record_type=search_type.key, record_id__in=[r.pk for r in loaded]).delete()
-    SearchEntry.objects.bulk_create(entries)
+    _insert(entries)
     learn_words(_title_words(entries))
     for record in records:
         setattr(record, _INDEXED, record.version)
@@ -99,7 +107,7 @@ def index_new(model: type[models.Model], records: Sequence[Any]) -> None:
         return
     for start in range(0, len(records), CHUNK):
         entries = [_entry(search_type, record) for record in records[start:start + CHUNK]]
-        SearchEntry.objects.bulk_create(entries)
+        _insert(entries)
         learn_words(_title_words(entries))
 
 
@@ -207,7 +215,7 @@ def _rebuild_type(search_type: Any, found: set[str], progress: Progress | None) 
         if not chunk:
             break
         entries = [_entry(search_type, record) for record in chunk]
-        SearchEntry.objects.bulk_create(entries, batch_size=REBUILD_CHUNK)
+        _insert(entries)
         found |= _title_words(entries)
         last = chunk[-1].pk
         done += len(chunk)
