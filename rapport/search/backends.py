@@ -6,9 +6,9 @@ search_entry (migration 0002). `kind` holds the record type as one token of its 
 no word of a text or a query can be: a type is matched by AND-ing that token, without column filters,
 so the engine never decodes position lists.
 
-PostgreSQL: a generated column `search_entry.document` — the record type as a lexeme of its own
-("@contact"), the title at weight A and the text at weight B, through the "simple" configuration —
-with a GIN index (migration 0002).
+PostgreSQL: a generated column `search_entry.document` — the title at weight A and the text at weight B,
+through the "simple" configuration (and the record type as a lexeme "@contact", no longer asked for) —
+with one partial GIN index per record type (migration 0003; a type added later brings its own).
 
 Neither engine's own ranking is used: bm25 must count every match of a broad word to weigh it, and
 ts_rank reads every document it ranks. The first `window` matches of each type are scored in SQL by how
@@ -116,8 +116,11 @@ def _ts_term(term: Term, *, exact: bool) -> str:
     return options[0] if len(options) == 1 else "(" + " | ".join(options) + ")"
 
 
-def postgres_query(record_type: str, terms: Sequence[Term], *, exact: bool = False) -> str:
-    return " & ".join([f"'@{record_type}'", *(_ts_term(term, exact=exact) for term in terms)])
+def postgres_query(terms: Sequence[Term], *, exact: bool = False) -> str:
+    """The words as a tsquery. The type is not in it: each type has its own partial index (migration 0003),
+    chosen by `record_type = ...`; with one index for all, every word start was gathered from every type's
+    rows (all the activities' "Müller"s to find none among accounts) and then intersected with the type."""
+    return " & ".join(_ts_term(term, exact=exact) for term in terms)
 
 
 def _title_score(table: str, terms: Sequence[Term]) -> tuple[str, list[Any]]:
@@ -219,24 +222,24 @@ def _postgres_statement(plans: Sequence[Plan], terms: Sequence[Term], cap: int,
     final_params: list[Any] = []
     for index, plan in enumerate(plans):
         where, where_params = compiled.where(plan)
-        prefix = postgres_query(plan.record_type, terms)
-        exact = postgres_query(plan.record_type, terms, exact=True)
+        prefix = postgres_query(terms)
+        exact = postgres_query(terms, exact=True)
         ctes.append(f"recent{index} AS MATERIALIZED (SELECT {columns}, 0 AS exact FROM (SELECT * FROM {table} "  # noqa: S608
                     f"WHERE {table}.record_type = %s ORDER BY {table}.record_id DESC LIMIT %s) AS {table} "
                     f"WHERE {table}.document @@ %s::tsquery AND ({where}) LIMIT %s)")
         params += [*score_params, plan.record_type, RECENT, prefix, *where_params, window]
-        # No "record_type =" below: the "@type" lexeme selects the type, and the GIN index is the way in.
+        # "record_type = <the type>" below picks the type's own GIN index (a literal: Django binds on the client).
         parts = [f"SELECT * FROM recent{index}"]  # noqa: S608
         if gin_prefix:
             ctes.append(f"older{index} AS MATERIALIZED (SELECT {columns}, 0 AS exact FROM {table} "  # noqa: S608
-                        f"WHERE {table}.document @@ %s::tsquery AND ({where}) "
+                        f"WHERE {table}.record_type = %s AND {table}.document @@ %s::tsquery AND ({where}) "
                         f"AND (SELECT count(*) FROM recent{index}) < %s LIMIT %s)")
-            params += [*score_params, prefix, *where_params, cap, window]
+            params += [*score_params, plan.record_type, prefix, *where_params, cap, window]
             parts.append(f"SELECT * FROM older{index}")  # noqa: S608
         ctes.append(f"whole{index} AS MATERIALIZED (SELECT {columns}, 1 AS exact FROM {table} "  # noqa: S608
-                    f"WHERE {table}.document @@ %s::tsquery AND ({where}) "
+                    f"WHERE {table}.record_type = %s AND {table}.document @@ %s::tsquery AND ({where}) "
                     f"AND (SELECT count(*) FROM recent{index} WHERE score >= %s) < %s LIMIT %s)")
-        params += [*score_params, exact, *where_params, whole_score, cap, window]
+        params += [*score_params, plan.record_type, exact, *where_params, whole_score, cap, window]
         parts.append(f"SELECT * FROM whole{index}")  # noqa: S608
         selects.append(f"SELECT * FROM (SELECT * FROM ({' UNION ALL '.join(parts)}) AS u{index} "  # noqa: S608
                        f"ORDER BY score DESC, exact DESC, record_id DESC LIMIT %s) AS t{index}")

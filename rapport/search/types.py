@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BigIntegerField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -39,6 +40,15 @@ def _reads(user: Any, record_type: str) -> int | None:
     if access.user_id is None or access.scope(record_type, Action.READ) == Scope.NONE:
         return None
     return access.user_id
+
+
+def _per_candidate(rows: QuerySet) -> Q:
+    """EXISTS(rows), checked for each candidate the full-text index hands over. Without the always-true
+    `record_id > 0`, which names only the outer row, PostgreSQL may turn the EXISTS into a hash of all the
+    user's rows, built before the first candidate: for a broad word ("berg": 69,000 activities) it expected
+    that many checks and read all 19,000 of a user's assignments (50-90 ms), where the LIMIT needed 66."""
+    candidate = ExpressionWrapper(OuterRef("record_id"), output_field=BigIntegerField())
+    return Q(Exists(rows.filter(GreaterThan(candidate, 0))))
 
 
 def register_builtin_types() -> None:
@@ -113,7 +123,7 @@ def register_builtin_types() -> None:
         user_id = _reads(user, SupportItem.record_type)
         if user_id is None:
             return None
-        return Q(Exists(SupportItem.objects.filter(pk=OuterRef("record_id"), assignee_id=user_id)))
+        return _per_candidate(SupportItem.objects.filter(pk=OuterRef("record_id"), assignee_id=user_id))
 
     register_searchable(
         SupportItem,
@@ -130,7 +140,7 @@ def register_builtin_types() -> None:
         user_id = _reads(user, Activity.record_type)
         if user_id is None:
             return None
-        return Q(Exists(ActivityAssignee.objects.filter(activity_id=OuterRef("record_id"), user_id=user_id)))
+        return _per_candidate(ActivityAssignee.objects.filter(activity_id=OuterRef("record_id"), user_id=user_id))
 
     register_searchable(
         Activity,
