@@ -12,12 +12,14 @@ import datetime as dt
 import logging
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
@@ -81,11 +83,12 @@ class Export:
             qs = qs.annotate(**wanted) if wanted else qs
         rows = qs.values("pk", *fields) if named else qs.values_list("pk", *fields)
         batch: list[Any] = []
-        for row in rows.iterator(chunk_size=CHUNK_SIZE):
-            batch.append(row)
-            if len(batch) >= CHUNK_SIZE:
-                yield batch, self._context(batch, prepare, named)
-                batch = []
+        with _planned_for_every_row():
+            for row in rows.iterator(chunk_size=CHUNK_SIZE):
+                batch.append(row)
+                if len(batch) >= CHUNK_SIZE:
+                    yield batch, self._context(batch, prepare, named)
+                    batch = []
         if batch:
             yield batch, self._context(batch, prepare, named)
 
@@ -110,6 +113,24 @@ class Export:
 
 
 _NOTHING: dict[str, Any] = {}
+
+
+@contextmanager
+def _planned_for_every_row() -> Iterator[None]:
+    """PostgreSQL plans a cursor's query for its first tenth (cursor_tuple_fraction): for an ordering no
+    index gives with a filter ("-updated_at" of one owner's 85,000 contacts) it walked the whole updated_at
+    index, 2.5 s, where reading the owner's rows and sorting them takes 0.56 s. An export reads every row:
+    it is planned so, for this connection while the cursor opens and is read, then put back."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('cursor_tuple_fraction', '1', false)")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET cursor_tuple_fraction")
 
 
 def _cell_getter(column: Column, indexes: list[int], batch: Batch, zone: dt.tzinfo) -> Callable[[Any], Any]:

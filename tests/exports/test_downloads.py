@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.db import connection
 from django.http import FileResponse, StreamingHttpResponse
 from django.urls import resolve
 
@@ -38,7 +39,9 @@ def test_the_csv_is_read_lazily_as_it_is_sent(personas, django_assert_num_querie
     ContactFactory(owner=personas.owner)
     client = client_for(personas.owner)
     response = client.get("/exports/contacts/?format=csv")
-    with django_assert_num_queries(1):  # the rows (with their first address): read as the response is sent
+    # The rows (with their first address): read as the response is sent; on PostgreSQL with the cursor's
+    # planner setting set and put back around them.
+    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 1):
         assert len(csv_ids(response)) == 1
 
 
