@@ -50,7 +50,7 @@ from rapport.automation.models import (
     Trigger,
 )
 from rapport.core.access import access_for, record_visible
-from rapport.core.bulk import insert_objects
+from rapport.core.bulk import insert_objects, insert_rows
 from rapport.core.errors import Conflict, StaleVersion
 from rapport.core.models import Action, HistoryEntry, Scope, Team, User, Visibility
 from rapport.core.services import check_fields
@@ -578,18 +578,20 @@ def _write_batch(rule: Rule, batch: Sequence[Match], today: dt.date, users: dict
     # signal that keeps global search current.
     insert_objects(tasks)
     index_new(Activity, tasks)
-    insert_objects([ActivityAssignee(activity=task, user_id=task.owner_id, starts_at=due, last_ends_at=due,
-                                     is_long=False, open_task=True) for task in tasks])
-    insert_objects([ActivityLink(activity=task, record_type=rule.record_type, record_id=match.record_id)
-                    for task, (match, *_rest) in zip(tasks, rows, strict=True)])
+    insert_rows(ActivityAssignee, [{"activity_id": task.pk, "user_id": task.owner_id, "starts_at": due,
+                                    "last_ends_at": due, "is_long": False, "open_task": True} for task in tasks],
+                returning=False)
+    insert_rows(ActivityLink, [{"activity_id": task.pk, "record_type": rule.record_type, "record_id": match.record_id}
+                               for task, (match, *_rest) in zip(tasks, rows, strict=True)], returning=False)
     follow_ups = insert_objects([
         FollowUp(rule=rule, task=task, record_type=rule.record_type, record_id=match.record_id, period=match.period,
                  assignee_id=assignee, rerouted_from_id=rerouted_from, override=override)
         for task, (match, assignee, rerouted_from, override) in zip(tasks, rows, strict=True)])
     activity_type = ContentType.objects.get_for_model(Activity)
-    insert_objects([HistoryEntry(
-        content_type=activity_type, object_id=task.pk, kind=HistoryEntry.Kind.CREATED, actor=None,
-        changes={"rule": [None, rule.name]}) for task in tasks])
+    now = timezone.now()
+    insert_rows(HistoryEntry, [{"content_type_id": activity_type.pk, "object_id": task.pk, "at": now,
+                                "kind": HistoryEntry.Kind.CREATED, "actor_id": None,
+                                "changes": {"rule": [None, rule.name]}} for task in tasks], returning=False)
     moved = [(fu, override) for fu, (_m, _a, _f, override) in zip(follow_ups, rows, strict=True) if override]
     OverrideMove.objects.bulk_create(
         OverrideMove(override=override, follow_up=fu, from_user_id=fu.rerouted_from_id or 0, to_user_id=fu.assignee_id)

@@ -9,6 +9,7 @@ added later is written with its default, not forgotten. Like bulk_create, neithe
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -48,13 +49,23 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, re
         elif not f.has_default():
             constants[f.attname] = None if f.null else _prepare(f.get_default(), f)
     plan = [(f.attname, f, _needs_prep(f)) for f in fields]
+    # A batch repeats its moments (the same due time, the same "now"): each is prepared once.
+    moments: dict[tuple[str, dt.date], Any] = {}
+
+    def prepared(name: str, value: Any, f: models.Field) -> Any:
+        if not isinstance(value, dt.date):
+            return _prepare(value, f)
+        key = (name, value)
+        if key not in moments:
+            moments[key] = _prepare(value, f)
+        return moments[key]
 
     def values_of(row: dict[str, Any]) -> list[Any]:
         out = []
         for name, f, prep in plan:
             if name in row:
                 value = row[name]
-                out.append(_prepare(value, f) if prep and value is not None else value)
+                out.append(prepared(name, value, f) if prep and value is not None else value)
             elif name in constants:
                 out.append(constants[name])
             else:

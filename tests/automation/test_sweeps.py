@@ -7,12 +7,15 @@ import contextlib
 import datetime as dt
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rapport.activities.models import ActivityKind
+from rapport.activities.selectors import current_tasks
 from rapport.automation import services
 from rapport.automation.models import FollowUp
+from rapport.core.models import HistoryEntry
 from rapport.directory.models import Account
 from rapport.sales.services import order_create
 from tests.automation import build_office, follow_ups, per_record, rule, set_created
@@ -70,6 +73,10 @@ def test_no_order_in_two_months_alerts_the_account_executive_to_call(office):
     assert task.description == "Call the customer about their next order."
     assert task.due_on == T + dt.timedelta(days=1) and task.owner == seller
     assert (task.links.get().record_type, task.links.get().record_id) == ("account", old_order.pk)
+    # Written set-based, the task is still on the seller's list and its history names the rule.
+    assert task.pk in [t.pk for t in current_tasks(user=seller, today=T)]
+    history = HistoryEntry.objects.get(content_type=ContentType.objects.get_for_model(task), object_id=task.pk)
+    assert (history.kind, history.actor, history.changes) == ("created", None, {"rule": [None, quiet.name]})
 
 
 def test_a_swept_follow_up_task_is_found_by_global_search(office):
