@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from bench.workloads import Bench, Result, _ok, _percentiles, _raw
+from bench.workloads import Bench, Result, _ok, _percentiles, _raw, vacuum
 from rapport.activities.models import OPEN_STATUSES, Activity, ActivityStatus
 from rapport.automation import selectors, services
 from rapport.automation.models import FollowUp, Rule, TaskDefinition
@@ -218,6 +218,8 @@ def run_automation(bench: Bench, size: str) -> None:
         FollowUp.objects.filter(rule=rule).delete()
         Rule.objects.filter(pk=rule.pk).delete()
         TaskDefinition.objects.filter(pk=definition.pk).delete()
+        vacuum("activities_activity", "activities_activityassignee", "activities_activitylink", "search_entry",
+               "automation_followup", "core_historyentry")
 
 
 def _fail(message: str) -> None:

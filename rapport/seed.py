@@ -215,11 +215,15 @@ def _bulk_load(tables: Sequence[str]) -> Iterator[None]:
             connection.enable_constraint_checking()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":  # the default 64 MB makes a GIN index over millions of rows
-                cursor.execute("SET maintenance_work_mem = '1GB'")  # spill to disk many times over
-            for sql in saved_indexes:
-                cursor.execute(sql)
-            for table, name, definition in saved_keys:
-                cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+                cursor.execute("SET maintenance_work_mem = '512MB'")  # spill to disk many times over
+            try:
+                for sql in saved_indexes:
+                    cursor.execute(sql)
+                for table, name, definition in saved_keys:
+                    cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+            finally:
+                if connection.vendor == "postgresql":
+                    cursor.execute("RESET maintenance_work_mem")
 
 
 def _next_id(model: Any) -> int:

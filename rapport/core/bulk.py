@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.db import connection, models
+from django.db.models.expressions import DatabaseDefault
+from django.db.models.fields import NOT_PROVIDED
 
 ROWS_PER_STATEMENT = 400
 M = TypeVar("M", bound=models.Model)
@@ -33,12 +35,18 @@ def _needs_prep(model_field: models.Field) -> bool:
     return not isinstance(model_field, _PLAIN) or isinstance(model_field, models.JSONField)
 
 
+def _database_default_only(model_field: models.Field) -> bool:
+    """A column whose default only the database knows (db_default): left out when no row gives it."""
+    return model_field.db_default is not NOT_PROVIDED and not model_field.has_default()
+
+
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, returning: bool = True) -> list[int]:
     """INSERT rows (dicts of attname -> value) into the model's table, many per statement; their new ids.
     A column a row leaves out gets the field's default (called per row when it is a callable)."""
     if not rows:
         return []
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key
+              and not (_database_default_only(f) and not any(f.attname in row for row in rows))]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
     table = quote(model._meta.db_table)
@@ -109,7 +117,11 @@ def insert_objects(objects: Sequence[M]) -> Sequence[M]:
         return objects
     model = type(objects[0])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    ids = insert_rows(model, [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objects])
+    rows = [{f.attname: value for f in fields if not isinstance(value := f.pre_save(obj, True), DatabaseDefault)}
+            for obj in objects]
+    ids = insert_rows(model, rows)
+    # The ids come back in the order the rows were given, as Django's own bulk_create relies on (a multi-row
+    # INSERT ... RETURNING on SQLite and PostgreSQL).
     if len(ids) != len(objects):  # pragma: no cover - a database that returned fewer ids than rows
         raise RuntimeError("The database did not return the ids of the inserted rows.")
     for obj, pk in zip(objects, ids, strict=True):

@@ -9,6 +9,7 @@ the user's time zone.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
@@ -83,12 +84,14 @@ class Export:
             qs = qs.annotate(**wanted) if wanted else qs
         rows = qs.values("pk", *fields) if named else qs.values_list("pk", *fields)
         batch: list[Any] = []
-        with _planned_for_every_row():
-            for row in rows.iterator(chunk_size=CHUNK_SIZE):
-                batch.append(row)
-                if len(batch) >= CHUNK_SIZE:
-                    yield batch, self._context(batch, prepare, named)
-                    batch = []
+        iterator = rows.iterator(chunk_size=CHUNK_SIZE)
+        with _planned_for_every_row():  # the plan is made when the cursor opens, at its first row
+            first = next(iterator, None)
+        for row in itertools.chain([first] if first is not None else [], iterator):
+            batch.append(row)
+            if len(batch) >= CHUNK_SIZE:
+                yield batch, self._context(batch, prepare, named)
+                batch = []
         if batch:
             yield batch, self._context(batch, prepare, named)
 
@@ -120,7 +123,7 @@ def _planned_for_every_row() -> Iterator[None]:
     """PostgreSQL plans a cursor's query for its first tenth (cursor_tuple_fraction): for an ordering no
     index gives with a filter ("-updated_at" of one owner's 85,000 contacts) it walked the whole updated_at
     index, 2.5 s, where reading the owner's rows and sorting them takes 0.56 s. An export reads every row:
-    it is planned so, for this connection while the cursor opens and is read, then put back."""
+    it is planned so while its cursor opens, and the setting is put back before any row is handed on."""
     if connection.vendor != "postgresql":
         yield
         return
@@ -129,8 +132,14 @@ def _planned_for_every_row() -> Iterator[None]:
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET cursor_tuple_fraction")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET cursor_tuple_fraction")
+        except DatabaseError:
+            # The cursor failed inside a transaction, which is now aborted: its rollback undoes the setting,
+            # and the cursor's own error is the one to report.
+            if not connection.in_atomic_block:
+                raise
 
 
 def _cell_getter(column: Column, indexes: list[int], batch: Batch, zone: dt.tzinfo) -> Callable[[Any], Any]:

@@ -159,21 +159,21 @@ def create_records(model: type[Account] | type[Contact], *, actor: User, items: 
         ], returning=False)
     from rapport.search.index import index_new
 
-    index_new(model, _as_records(model, items))
+    index_new(model, _as_records(model, items, now))
     if _events_wanted(model.record_type):
         for record in model.objects.filter(pk__in=ids).order_by("pk"):
             record_event("created", record, {})
 
 
-def _as_records(model: type[models.Model], items: Sequence[NewRecord]) -> list[Any]:
-    """The new rows as model instances, from the values written (what the search index reads of them)."""
+def _as_records(model: type[models.Model], items: Sequence[NewRecord], now: dt.datetime) -> list[Any]:
+    """The new rows as model instances, from the values written, for the search index to read. A column
+    the row left to a callable default (a contact's uid) is None here: the database made that value."""
     fields = model._meta.concrete_fields
-    # Computed once: a callable default (a public id) would differ per row, and is never read here.
     defaults = [None if f.has_default() and callable(f.default) else f.get_default() for f in fields]
     names = [f.attname for f in fields]
     records = []
     for item in items:
-        values = {**item.values, "id": item.pk}
+        values = {**item.values, "id": item.pk, "created_at": now, "updated_at": now}
         row = [values.get(name, default) for name, default in zip(names, defaults, strict=True)]
         records.append(model.from_db(connection.alias, names, row))
     return records

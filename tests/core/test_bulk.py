@@ -25,19 +25,24 @@ def test_inserted_objects_get_their_ids_timestamps_defaults_and_json_as_save_wou
     before = timezone.now()
     kind = default_task_kind()
     tasks = [Activity(owner=owner, created_by=owner, kind=kind, activity_type=ActivityType.TASK,
-                      subject=f"Call {n} Ødegård", status=ActivityStatus.OPEN, starts_at=due, ends_at=due,
-                      all_day=True) for n in range(3)]
+                      subject=f"Call {n} Ødegård", status=ActivityStatus.OPEN, starts_at=due + dt.timedelta(hours=n),
+                      ends_at=due + dt.timedelta(hours=n), all_day=True) for n in range(5)]
     insert_objects(tasks)
-    assert all(task.pk for task in tasks) and len({task.pk for task in tasks}) == 3
-    stored = Activity.objects.get(pk=tasks[1].pk)
-    assert stored.subject == "Call 1 Ødegård" and stored.starts_at == due and stored.owner_id == owner.pk
-    assert stored.created_at >= before and stored.public_id == tasks[1].public_id
-    assert stored.version == Activity._meta.get_field("version").default
-    changes = {"rule": [None, "Welcome «new» customers"], "n": 3}
-    entries = insert_objects([HistoryEntry(content_type=ContentType.objects.get_for_model(Activity),
-                                           object_id=task.pk, kind=HistoryEntry.Kind.CREATED, changes=changes)
-                              for task in tasks])
-    assert HistoryEntry.objects.get(pk=entries[0].pk).changes == changes
+    assert len({task.pk for task in tasks}) == 5 and all(task.pk for task in tasks)
+    stored = Activity.objects.in_bulk([task.pk for task in tasks])
+    for n, task in enumerate(tasks):  # each object got its own row's id
+        row = stored[task.pk]
+        assert (row.subject, row.starts_at, row.public_id) == (f"Call {n} Ødegård", due + dt.timedelta(hours=n),
+                                                               task.public_id)
+        assert row.owner_id == owner.pk and row.created_at >= before
+        assert row.version == Activity._meta.get_field("version").default
+    activity_type = ContentType.objects.get_for_model(Activity)
+    entries = insert_objects([HistoryEntry(content_type=activity_type, object_id=task.pk,
+                                           kind=HistoryEntry.Kind.CREATED,
+                                           changes={"rule": [None, "Welcome «new» customers"], "n": n})
+                              for n, task in enumerate(tasks)])
+    for n, entry in enumerate(entries):
+        assert HistoryEntry.objects.get(pk=entry.pk).changes == {"rule": [None, "Welcome «new» customers"], "n": n}
 
 
 def test_a_row_given_as_values_takes_the_defaults_of_the_columns_it_leaves_out():
