@@ -29,6 +29,7 @@ from rapport.automation import selectors, services
 from rapport.automation.models import FollowUp, Rule, TaskDefinition
 from rapport.core.models import HistoryEntry, User
 from rapport.directory.models import Account
+from rapport.search.index import unindex_records
 
 SWEEP_TARGET = "100,000 accounts ≤ 5 s (≤ 50 µs an account), a second run creates nothing"
 RECHECK_TARGET = "100,000 accounts ≤ 5 s, creates nothing"
@@ -99,6 +100,7 @@ class _Snapshot:
                 chunk = ids[start:start + 500]
                 FollowUp.objects.filter(task_id__in=chunk).delete()
                 Activity.objects.filter(pk__in=chunk).delete()
+                unindex_records(Activity, chunk)  # a QuerySet.delete() leaves the search index alone
                 HistoryEntry.objects.filter(content_type_id=activity_type, object_id__in=chunk).delete()
 
 

@@ -25,6 +25,7 @@ from rapport.directory.models import Contact
 from rapport.mail.intake import log_message
 from rapport.mail.models import EmailMessage, EmailStatus
 from rapport.mail.selectors import logging_address
+from rapport.search.index import unindex_records
 from rapport.seed import HEAVY_USER
 
 INTAKE_TARGET = "≤ 50 ms a message (a listener logs 20 a second on 2 cores)"
@@ -109,5 +110,7 @@ def _clean(before: int) -> None:
                                     object_id__in=activity_ids).delete()
         made.delete()
         Activity.objects.filter(id__in=activity_ids).delete()
+        unindex_records(EmailMessage, ids)  # a QuerySet.delete() leaves the search index alone
+        unindex_records(Activity, activity_ids)
     for name in names:
         default_storage.delete(name)

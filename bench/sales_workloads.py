@@ -31,6 +31,7 @@ from rapport.core.text import fold
 from rapport.directory.models import Account, Contact
 from rapport.sales import selectors, services
 from rapport.sales.models import Opportunity, Order, PipelineStage
+from rapport.search.index import unindex_records
 from rapport.seed import BIG_ACCOUNT, ORDINARY_USER, SEED_NOW
 
 LIST_TARGET = "10 / 50 ms, within raw + 8 ms"
@@ -248,6 +249,7 @@ def _clean_up(model: type[Any], ids: list[int]) -> None:
         chunk = ids[start:start + 500]
         with transaction.atomic():
             model.objects.filter(pk__in=chunk).delete()
+            unindex_records(model, chunk)  # a QuerySet.delete() leaves the search index alone
             HistoryEntry.objects.filter(content_type=content_type, object_id__in=chunk).delete()
     ids.clear()
 

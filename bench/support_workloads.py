@@ -29,6 +29,7 @@ from rapport.core.models import HistoryEntry, User
 from rapport.core.pagination import Ordering, keyset_page
 from rapport.directory.models import Account, Contact
 from rapport.mail.models import OutboxMessage
+from rapport.search.index import unindex_records
 from rapport.seed import BIG_ACCOUNT
 from rapport.support import selectors, services
 from rapport.support.models import OPEN_SUPPORT_STATUSES, RequestState, SupportItem, SupportRequest
@@ -223,6 +224,8 @@ class _Snapshot:
                 SupportItem.objects.filter(pk__in=item_ids[start:start + 500]).delete()
             for start in range(0, len(activity_ids), 500):
                 Activity.objects.filter(pk__in=activity_ids[start:start + 500]).delete()
+            unindex_records(SupportItem, item_ids)  # a QuerySet.delete() leaves the search index alone
+            unindex_records(Activity, activity_ids)
             for content_type, ids in types.items():
                 for start in range(0, len(ids), 500):
                     HistoryEntry.objects.filter(content_type_id=content_type,
