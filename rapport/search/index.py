@@ -35,22 +35,22 @@ def _type_for(model: type[models.Model]) -> Any:
     return searchable_for(model)
 
 
-def _entry(search_type: Any, record: Any) -> SearchEntry:
+def _entry(search_type: Any, record: Any) -> dict[str, Any]:
+    """A record's index row, as the values core.bulk.insert_rows writes (no model instance on this hot path)."""
     document = search_type.document(record)
-    return SearchEntry(record_type=search_type.key, record_id=record.pk, owner_id=record.owner_id,
-                       visibility=record.visibility, title=index_text(document.title, limit=2000),
-                       body=index_text(document.text))
+    return {"record_type": search_type.key, "record_id": record.pk, "owner_id": record.owner_id,
+            "visibility": record.visibility, "title": index_text(document.title, limit=2000),
+            "body": index_text(document.text)}
 
 
-def _insert(entries: Sequence[SearchEntry]) -> None:
-    """Write new index rows set-based (core.bulk: a fraction of bulk_create's preparing; ids not read back)."""
-    insert_rows(SearchEntry, [{"record_type": e.record_type, "record_id": e.record_id, "owner_id": e.owner_id,
-                               "visibility": e.visibility, "title": e.title, "body": e.body} for e in entries],
-                returning=False)
+def _title_words(entries: Iterable[dict[str, Any]]) -> set[str]:
+    return {word for entry in entries for word in entry["title"].split() if typo_word(word)}
 
 
-def _title_words(entries: Iterable[SearchEntry]) -> set[str]:
-    return {word for entry in entries for word in entry.title.split() if typo_word(word)}
+def _add(entries: list[dict[str, Any]]) -> None:
+    """Write new index rows set-based (ids not read back), and teach the typo dictionary their title words."""
+    insert_rows(SearchEntry, entries, returning=False)
+    learn_words(_title_words(entries))
 
 
 def learn_words(found: set[str]) -> None:
@@ -77,8 +77,7 @@ def index_instances(search_type: Any, records: Sequence[Any]) -> None:
         loaded = [fresh.get(record.pk, record) for record in loaded]
     entries = [_entry(search_type, record) for record in loaded if getattr(record, "deleted_at", None) is None]
     SearchEntry.objects.filter(record_type=search_type.key, record_id__in=[r.pk for r in loaded]).delete()
-    _insert(entries)
-    learn_words(_title_words(entries))
+    _add(entries)
     for record in records:
         setattr(record, _INDEXED, record.version)
 
@@ -106,9 +105,7 @@ def index_new(model: type[models.Model], records: Sequence[Any]) -> None:
     if search_type is None:
         return
     for start in range(0, len(records), CHUNK):
-        entries = [_entry(search_type, record) for record in records[start:start + CHUNK]]
-        _insert(entries)
-        learn_words(_title_words(entries))
+        _add([_entry(search_type, record) for record in records[start:start + CHUNK]])
 
 
 def unindex_records(model: type[models.Model], pks: Iterable[int]) -> None:
@@ -215,7 +212,7 @@ def _rebuild_type(search_type: Any, found: set[str], progress: Progress | None) 
         if not chunk:
             break
         entries = [_entry(search_type, record) for record in chunk]
-        _insert(entries)
+        insert_rows(SearchEntry, entries, returning=False)
         found |= _title_words(entries)
         last = chunk[-1].pk
         done += len(chunk)

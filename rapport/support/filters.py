@@ -87,7 +87,7 @@ def filter_support_items(qs: QuerySet, params: Any, *, user: Any) -> QuerySet:
         statuses = [s for s in (statuses or OPEN_SUPPORT_STATUSES) if s in OPEN_SUPPORT_STATUSES]
         qs = qs.filter(due_on__lt=timezone.localdate())
     if statuses is not None:
-        qs = qs.filter(status=statuses[0]) if len(statuses) == 1 else qs.filter(status__in=statuses)
+        qs = qs.filter(status__in=statuses)
     if older_than := one_value(params, "older_than"):
         try:
             days = int(older_than)
