@@ -25,7 +25,7 @@ PAGES = {
     "contact_list": ("/contacts/", 6),  # + rows, owner choices
     "account_count": ("/accounts/?part=count", 4),  # + the capped count
     "contact_count": ("/contacts/?part=count", 4),
-    "account_detail": ("/accounts/{account}/", 9),  # + account, addresses, contacts, children, history
+    "account_detail": ("/accounts/{account}/", 8),  # + account with its sub-accounts, addresses, contacts, history
     "contact_detail": ("/contacts/{contact}/", 7),  # + contact, addresses, history
 }
 # Token (1), rights (1), then rows with their addresses prefetched (2).
