@@ -188,8 +188,9 @@ def main() -> int:
     from bench.sales_workloads import run_sales_all
     from bench.search_workloads import run_search_all
     from bench.support_workloads import run_support_all
+    from bench.sync_workloads import USERNAME as SYNC_USERNAME
     from bench.sync_workloads import run_sync_all
-    from bench.workloads import run_all
+    from bench.workloads import Writes, run_all
     from rapport.seed import (
         activities_seeded,
         sales_seeded,
@@ -214,6 +215,7 @@ def main() -> int:
             seeded.update(seed_sales(args.size, progress=True))
     if not support_seeded(args.size):  # the support items: a step of their own, after the rest
         seeded.update(seed_support(args.size, progress=True))
+    writes = Writes(keep_owners=(SYNC_USERNAME,))
     results = run_all(args.runs, args.size)
     results += run_sales_all(args.runs, args.size)
     results += run_support_all(args.runs, args.size)
@@ -235,6 +237,7 @@ def main() -> int:
         http = http_mixed(args.size, args.http_seconds, args.http_threads)
         print(f"  HTTP mixed: {http['requests_per_second']} req/s, p50 {http['p50_ms']} ms, p99 {http['p99_ms']} ms,"
               f" errors {http['errors']}", flush=True)
+    print(f"  Deleted the run's {writes.delete():,} new activities, contacts and accounts", flush=True)
     report = {
         "date": time.strftime("%Y-%m-%d"),
         "database": connection.vendor,

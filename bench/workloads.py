@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from django.db.models import Max
 from django.test import Client
 
 from rapport.core.models import User
@@ -137,6 +138,45 @@ def vacuum(*tables: str) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE) " + ", ".join(connection.ops.quote_name(table) for table in tables))
+
+
+class Writes:
+    """The newest activity, contact and account before a run: what the run's writes add after them (the
+    in-process creates, the HTTP load's "Loadtest" contacts and "Load call" activities) is deleted at its end.
+    Left in place, a reused data set's newest rows were the last run's load ("Load call 1", "Load call 2"...),
+    which search looks through first: its figures measured the benchmark's litter, not the data set."""
+
+    MODELS = ("activities.Activity", "directory.Contact", "directory.Account")
+
+    def __init__(self, *, keep_owners: tuple[str, ...] = ()) -> None:
+        """keep_owners: users whose records a workload makes once and reuses (the calendar sync's events)."""
+        from django.apps import apps
+
+        self.keep_owners = keep_owners
+        self.models = [apps.get_model(label) for label in self.MODELS]
+        self.before = {model: model._default_manager.aggregate(m=Max("id"))["m"] or 0 for model in self.models}
+
+    def delete(self) -> int:
+        from django.contrib.contenttypes.models import ContentType
+        from django.db import transaction
+
+        from rapport.core.models import HistoryEntry
+        from rapport.search.index import unindex_records
+
+        deleted = 0
+        for model, last in self.before.items():
+            made = model._default_manager.filter(id__gt=last).exclude(owner__username__in=self.keep_owners)
+            ids = list(made.values_list("id", flat=True))
+            content_type = ContentType.objects.get_for_model(model).pk
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                with transaction.atomic():
+                    model._default_manager.filter(pk__in=chunk).delete()
+                    unindex_records(model, chunk)  # a QuerySet.delete() leaves the search index alone
+                    HistoryEntry.objects.filter(content_type_id=content_type, object_id__in=chunk).delete()
+            deleted += len(ids)
+        vacuum(*(model._meta.db_table for model in self.models), "search_entry", "core_historyentry")
+        return deleted
 
 
 def _ok(response: Any) -> None:
