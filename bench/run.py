@@ -216,28 +216,33 @@ def main() -> int:
     if not support_seeded(args.size):  # the support items: a step of their own, after the rest
         seeded.update(seed_support(args.size, progress=True))
     writes = Writes(keep_owners=(SYNC_USERNAME,))
-    results = run_all(args.runs, args.size)
-    results += run_sales_all(args.runs, args.size)
-    results += run_support_all(args.runs, args.size)
-    results += run_automation_all(args.runs, args.size)
-    results += run_mail_all(args.runs, args.size)
-    results += run_campaign_all(args.runs, args.size)
-    results += run_reports_all(args.runs, args.size)
-    results += run_search_all(args.runs, args.size)
-    results += run_export_all(args.runs, args.size)
-    results += run_import_all(args.runs, args.size)
-    results += run_sync_all(args.runs, args.size)
-    for r in results:
-        raw = f"raw {r.raw_p50_ms} ms, x{r.ratio_to_raw}" if r.raw_p50_ms else "no raw"
-        print(f"  {r.name:<28} p50 {r.p50_ms:>7} ms  p99 {r.p99_ms:>7} ms  {r.queries:>2} queries  {raw}",
-              flush=True)
-    http = None
-    if not args.no_http:
-        connection.close()
-        http = http_mixed(args.size, args.http_seconds, args.http_threads)
-        print(f"  HTTP mixed: {http['requests_per_second']} req/s, p50 {http['p50_ms']} ms, p99 {http['p99_ms']} ms,"
-              f" errors {http['errors']}", flush=True)
-    print(f"  Deleted the run's {writes.delete():,} new activities, contacts and accounts", flush=True)
+    try:
+        results = run_all(args.runs, args.size)
+        results += run_sales_all(args.runs, args.size)
+        results += run_support_all(args.runs, args.size)
+        results += run_automation_all(args.runs, args.size)
+        results += run_mail_all(args.runs, args.size)
+        results += run_campaign_all(args.runs, args.size)
+        results += run_reports_all(args.runs, args.size)
+        results += run_search_all(args.runs, args.size)
+        results += run_export_all(args.runs, args.size)
+        results += run_import_all(args.runs, args.size)
+        results += run_sync_all(args.runs, args.size)
+        for r in results:
+            raw = f"raw {r.raw_p50_ms} ms, x{r.ratio_to_raw}" if r.raw_p50_ms else "no raw"
+            print(f"  {r.name:<28} p50 {r.p50_ms:>7} ms  p99 {r.p99_ms:>7} ms  {r.queries:>2} queries  {raw}",
+                  flush=True)
+        http = None
+        if not args.no_http:
+            connection.close()
+            http = http_mixed(args.size, args.http_seconds, args.http_threads)
+            print(f"  HTTP mixed: {http['requests_per_second']} req/s, p50 {http['p50_ms']} ms, "
+                  f"p99 {http['p99_ms']} ms, errors {http['errors']}", flush=True)
+    finally:  # also after a failed run: the next one must not find its writes among the newest rows
+        try:
+            print(f"  Deleted the run's {writes.delete():,} new activities, contacts and accounts", flush=True)
+        except Exception as exc:  # the figures measured matter more than the clean-up
+            print(f"  The clean-up of the run's writes failed: {exc!r}", flush=True)
     report = {
         "date": time.strftime("%Y-%m-%d"),
         "database": connection.vendor,

@@ -138,7 +138,10 @@ def _account_with_children(*, user: Any, public_id: str, limit: int) -> tuple[Ac
     rows = Account.objects.visible_to(user).select_related("owner", "parent", "created_by")
     rows = rows.filter(Q(public_id=public_id) | Q(parent_id=Subquery(by_id)))
     is_self = Case(When(public_id=public_id, then=Value(0)), default=Value(1))
-    found = list(rows.order_by(is_self, "name_key", "id")[: limit + 1])
+    try:
+        found = list(rows.order_by(is_self, "name_key", "id")[: limit + 1])
+    except ValueError:  # as access_record: an id the database cannot take is no account
+        raise Http404 from None
     if not found or found[0].public_id != public_id:
         raise Http404
     account, *children = found
