@@ -24,14 +24,13 @@ from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from bench.workloads import PAGE_SIZE, Bench, Result, _ok, _raw, _visibility_sql
-from rapport.core.models import HistoryEntry, User
+from bench.workloads import PAGE_SIZE, Bench, Result, _ok, _raw, _visibility_sql, delete_records
+from rapport.core.models import User
 from rapport.core.pagination import Ordering, keyset_page
 from rapport.core.text import fold
 from rapport.directory.models import Account, Contact
 from rapport.sales import selectors, services
 from rapport.sales.models import Opportunity, Order, PipelineStage
-from rapport.search.index import unindex_records
 from rapport.seed import BIG_ACCOUNT, ORDINARY_USER, SEED_NOW
 
 LIST_TARGET = "10 / 50 ms, within raw + 8 ms"
@@ -244,13 +243,7 @@ def _create_opportunity_raw(user: User, targets: Iterator[tuple[Account, Contact
 
 def _clean_up(model: type[Any], ids: list[int]) -> None:
     """Delete what a create workload made (with its lines, stage changes, people and history)."""
-    content_type = ContentType.objects.get_for_model(model)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        with transaction.atomic():
-            model.objects.filter(pk__in=chunk).delete()
-            unindex_records(model, chunk)  # a QuerySet.delete() leaves the search index alone
-            HistoryEntry.objects.filter(content_type=content_type, object_id__in=chunk).delete()
+    delete_records(model, ids)
     ids.clear()
 
 

@@ -140,6 +140,23 @@ def vacuum(*tables: str) -> None:
         cursor.execute("VACUUM (ANALYZE) " + ", ".join(connection.ops.quote_name(table) for table in tables))
 
 
+def delete_records(model: type[Any], ids: list[int]) -> None:
+    """Delete records a workload made, with their search entries and history, 500 at a time."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import transaction
+
+    from rapport.core.models import HistoryEntry
+    from rapport.search.index import unindex_records
+
+    content_type = ContentType.objects.get_for_model(model)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        with transaction.atomic():
+            model._default_manager.filter(pk__in=chunk).delete()
+            unindex_records(model, chunk)  # a QuerySet.delete() leaves the search index alone
+            HistoryEntry.objects.filter(content_type=content_type, object_id__in=chunk).delete()
+
+
 class Writes:
     """The newest activity, contact and account before a run: what the run's writes add after them (the
     in-process creates, the HTTP load's "Loadtest" contacts and "Load call" activities) is deleted at its end.
@@ -157,23 +174,11 @@ class Writes:
         self.before = {model: model._default_manager.aggregate(m=Max("id"))["m"] or 0 for model in self.models}
 
     def delete(self) -> int:
-        from django.contrib.contenttypes.models import ContentType
-        from django.db import transaction
-
-        from rapport.core.models import HistoryEntry
-        from rapport.search.index import unindex_records
-
         deleted = 0
         for model, last in self.before.items():
             made = model._default_manager.filter(id__gt=last).exclude(owner__username__in=self.keep_owners)
             ids = list(made.values_list("id", flat=True))
-            content_type = ContentType.objects.get_for_model(model).pk
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                with transaction.atomic():
-                    model._default_manager.filter(pk__in=chunk).delete()
-                    unindex_records(model, chunk)  # a QuerySet.delete() leaves the search index alone
-                    HistoryEntry.objects.filter(content_type_id=content_type, object_id__in=chunk).delete()
+            delete_records(model, ids)
             deleted += len(ids)
         vacuum(*(model._meta.db_table for model in self.models), "search_entry", "core_historyentry")
         return deleted
