@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.core.bulk import insert_rows
+from rapport.core.ids import new_public_ids
 from rapport.core.models import HistoryEntry, User
 from rapport.core.registry import record_event
 from rapport.directory.models import Account, Address, Attribute, Contact, RelationshipStage, StageChange
@@ -105,20 +106,20 @@ def create_records(model: type[Account] | type[Contact], *, actor: User, items: 
         return
     now = timezone.now()
     stamp = model._meta.get_field("created_at").get_db_prep_save(now, connection)  # the same for every row
-    new_public_id = model._meta.get_field("public_id").get_default
+    fresh_ids = iter(new_public_ids(len(items)))
     derive = model.derive
     rows = []
     for item in items:
         values = item.values
         if "public_id" not in values:
-            values["public_id"] = new_public_id()
-        values.update(created_by_id=actor.pk, version=1, created_at=stamp, updated_at=stamp, deleted_at=None)
+            values["public_id"] = next(fresh_ids)
         shadow = _Derived(values)
         derive(shadow)  # type: ignore[arg-type]
         values.update(shadow.__dict__)
         item.public_id = values["public_id"]
         rows.append(values)
-    ids = insert_rows(model, rows)
+    ids = insert_rows(model, rows, same={"created_by_id": actor.pk, "version": 1, "created_at": stamp,
+                                         "updated_at": stamp, "deleted_at": None})
     if len(ids) != len(items):  # pragma: no cover - a database that returned fewer ids than rows
         raise RuntimeError("The database did not return the ids of the imported rows.")
     for item, pk in zip(items, ids, strict=True):
@@ -137,9 +138,9 @@ def create_records(model: type[Account] | type[Contact], *, actor: User, items: 
                                  if account is not None else None]
             else:
                 changes[name] = [None, _display(item.values.get(name))]
-        history.append({"content_type_id": content_type.pk, "object_id": item.pk, "kind": HistoryEntry.Kind.CREATED,
-                        "actor_id": actor.pk, "at": stamp, "changes": changes})
-    insert_rows(HistoryEntry, history, returning=False)
+        history.append({"object_id": item.pk, "changes": changes})
+    insert_rows(HistoryEntry, history, returning=False, same={
+        "content_type_id": content_type.pk, "kind": HistoryEntry.Kind.CREATED, "actor_id": actor.pk, "at": stamp})
     link = "account_id" if model is Account else "contact_id"
     other = "contact_id" if model is Account else "account_id"
     insert_rows(Address, [

@@ -8,6 +8,7 @@ quotes, brackets, stars, colons, AND/OR/NEAR are punctuation or plain words here
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -34,6 +35,8 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+# Remembered: a bulk write indexes the same text over and over (a rule sweep's tasks share one message).
+@functools.lru_cache(maxsize=256)
 def index_text(*parts: str, limit: int = MAX_INDEXED_TEXT) -> str:
     """The indexed form of some texts: their folded words joined by single spaces."""
     text = " ".join(part for part in parts if part)

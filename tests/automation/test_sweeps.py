@@ -72,6 +72,8 @@ def test_no_order_in_two_months_alerts_the_account_executive_to_call(office):
     task = found[old_order.pk].task
     assert task.description == "Call the customer about their next order."
     assert task.due_on == T + dt.timedelta(days=1) and task.owner == seller
+    assert task.subject == "Call: Old order" and task.is_task and task.created_at == task.updated_at
+    assert len({fu.public_id for fu in found.values()} | {fu.task.uid for fu in found.values()}) == 4
     assert (task.links.get().record_type, task.links.get().record_id) == ("account", old_order.pk)
     # Written set-based, the task is still on the seller's list and its history names the rule.
     assert task.pk in [t.pk for t in current_tasks(user=seller, today=T)]

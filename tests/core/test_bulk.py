@@ -54,3 +54,36 @@ def test_a_row_given_as_values_takes_the_defaults_of_the_columns_it_leaves_out()
     assert len(ids) == 450
     account = Account.objects.get(pk=ids[-1])
     assert (account.name, account.public_id, account.email, account.version) == ("Ångström AB", "acc449", "", 1)
+
+
+def test_values_every_row_shares_are_given_once_and_a_missing_timestamp_is_the_call_s_now():
+    owner, other = UserFactory(), UserFactory()
+    due = timezone.now().replace(microsecond=0) + dt.timedelta(days=1)
+    before = timezone.now()
+    ids = insert_rows(Activity, [{"owner_id": (owner, other)[n % 2].pk, "subject": f"Call {n} Ödön"}
+                                 for n in range(450)],  # more than one statement's rows on SQLite
+                      same={"created_by_id": owner.pk, "kind_id": default_task_kind().pk, "starts_at": due,
+                            "ends_at": due, "activity_type": ActivityType.TASK, "status": ActivityStatus.OPEN})
+    stored = Activity.objects.in_bulk(ids)
+    assert len(stored) == 450
+    for n, pk in enumerate(ids):  # each id is its own row's, the shared values on every row
+        row = stored[pk]
+        assert (row.subject, row.owner_id, row.created_by_id, row.starts_at, row.activity_type) == (
+            f"Call {n} Ödön", (owner, other)[n % 2].pk, owner.pk, due, ActivityType.TASK)
+        assert row.created_at >= before and row.created_at == row.updated_at
+    assert len({row.public_id for row in stored.values()}) == 450  # a callable default is called per row
+    entries = insert_rows(HistoryEntry, [{"object_id": pk} for pk in ids[:3]], same={
+        "content_type_id": ContentType.objects.get_for_model(Activity).pk, "kind": HistoryEntry.Kind.CREATED,
+        "changes": {"rule": [None, "Relance «J+60»"]}})
+    assert [entry.changes for entry in HistoryEntry.objects.filter(pk__in=entries)] == [
+        {"rule": [None, "Relance «J+60»"]}] * 3
+
+
+def test_public_ids_made_in_bulk_look_like_single_ones_and_never_repeat():
+    from rapport.core.ids import PUBLIC_ID_LENGTH, new_public_id, new_public_ids
+
+    made = new_public_ids(5000)
+    alphabet = set("abcdefghijklmnopqrstuvwxyz234567")
+    assert len(made) == 5000 and len(set(made)) == 5000
+    assert all(len(pid) == PUBLIC_ID_LENGTH and set(pid) <= alphabet for pid in made)
+    assert len(new_public_id()) == PUBLIC_ID_LENGTH
