@@ -71,9 +71,10 @@ WATCHED = {
 # Where a record's relationship stage is, for a condition on the stage.
 STAGE_FIELD = {"account": "stage", "contact": "account__stage", "opportunity": "account__stage",
                "order": "account__stage", "support_item": "account__stage"}
-# The fields a record's name (its str()) is made of: a follow-up's subject names the record.
-LABEL_FIELDS = {"account": ("name",), "contact": ("first_name", "last_name"), "opportunity": ("name",),
-                "order": ("number",), "support_item": ("reference", "subject")}
+# What a follow-up's subject reads of its record, beyond owner and visibility: the fields its name (its str())
+# is made of, and those its type's own sharing rule (record.shared_with) reads.
+SUBJECT_FIELDS = {"account": ("name",), "contact": ("first_name", "last_name"), "opportunity": ("name",),
+                  "order": ("number",), "support_item": ("reference", "subject", "assignee_id")}
 # Which records carry key=value attributes (parsed from their remarks).
 ATTRIBUTE_LINK = {"account": "account", "contact": "contact"}
 CONDITION_KEYS = {"fields", "attributes", "stage", "owner_team"}
@@ -560,8 +561,8 @@ def _write_batch(rule: Rule, batch: Sequence[Match], today: dt.date, users: dict
     now = timezone.now()
     record_model = model_of(rule.record_type)
     # Only what a task's subject and visibility read: loading whole records took a fifth of a sweep.
-    label = LABEL_FIELDS[rule.record_type]
-    records = (record_model._default_manager.only("owner_id", "visibility", "deleted_at", *label)
+    read = SUBJECT_FIELDS[rule.record_type]
+    records = (record_model._default_manager.only("owner_id", "visibility", "deleted_at", *read)
                .in_bulk([m.record_id for m in batch]))
     rows: list[tuple[Match, int, int | None, Override | None]] = []
     for match in batch:
@@ -615,7 +616,9 @@ def _write_batch(rule: Rule, batch: Sequence[Match], today: dt.date, users: dict
     for override in {id(o): o for *_rest, o in moved}.values():
         Override.objects.filter(pk=override.pk).update(turn=override.turn)
     if rule.alert_email:
-        for follow_up in FollowUp.objects.filter(pk__in=follow_up_ids).select_related("task", "rule__definition"):
+        alerted = (FollowUp.objects.filter(pk__in=follow_up_ids).select_related("task", "rule__definition")
+                   .order_by("pk"))
+        for follow_up in alerted:
             _alert(follow_up, follow_up.task, users.get(follow_up.assignee_id))
     return len(task_ids)
 

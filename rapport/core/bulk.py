@@ -74,7 +74,7 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, re
     moment = timezone.now()
     for f in fields:
         stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        if stamped and f.attname not in same and f.attname not in rows[0]:
+        if stamped and f.attname not in same and not any(f.attname in row for row in rows):
             same[f.attname] = moment
     varying = [f for f in fields if f.attname not in same] or fields
     fixed = [f for f in fields if f not in varying]

@@ -35,12 +35,15 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-# Remembered: a bulk write indexes the same text over and over (a rule sweep's tasks share one message).
-@functools.lru_cache(maxsize=256)
 def index_text(*parts: str, limit: int = MAX_INDEXED_TEXT) -> str:
     """The indexed form of some texts: their folded words joined by single spaces."""
-    text = " ".join(part for part in parts if part)
-    return " ".join(words(text[:limit]))
+    return _folded_words(" ".join(part for part in parts if part)[:limit])
+
+
+# Remembered: a bulk write indexes the same text over and over (a rule sweep's tasks share one message).
+@functools.lru_cache(maxsize=64)
+def _folded_words(text: str) -> str:
+    return " ".join(words(text))
 
 
 def typo_word(word: str) -> bool:
