@@ -10,7 +10,7 @@ PUBLIC_ID_LENGTH = 16
 
 def new_public_id() -> str:
     """16 characters of lowercase base32: 80 random bits."""
-    return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
+    return new_public_ids(1)[0]
 
 
 def new_public_ids(count: int) -> list[str]:

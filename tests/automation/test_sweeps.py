@@ -347,3 +347,24 @@ def test_a_sweep_over_three_thousand_accounts_runs_in_a_bounded_number_of_querie
     with django_assert_max_num_queries(300):  # one query per ten accounts at most
         services.sweep_rule(quiet, today=T)
     assert FollowUp.objects.filter(rule=quiet).count() == 3000
+
+
+@pytest.mark.parametrize("record_type", sorted(services.SUBJECT_FIELDS))
+def test_a_follow_ups_subject_reads_no_column_the_sweep_left_unloaded(office, record_type, django_assert_num_queries):
+    """The sweep loads only SUBJECT_FIELDS of each record: naming it and checking whether a colleague may see
+    it must not fetch another column row by row (a query per follow-up)."""
+    from rapport.core.access import access_for, record_visible
+    from rapport.core.models import Visibility
+    from tests.factories import ContactFactory, OrderFactory, SupportItemFactory
+
+    made = {"account": AccountFactory, "contact": ContactFactory, "opportunity": OpportunityFactory,
+            "order": OrderFactory, "support_item": SupportItemFactory}[record_type](
+        owner=office.seller, visibility=Visibility.PRIVATE)  # so that a colleague reaches the type's own rule
+    model = services.model_of(record_type)
+    record = model._default_manager.only("owner_id", "visibility", "deleted_at",
+                                         *services.SUBJECT_FIELDS[record_type]).get(pk=made.pk)
+    stranger = office.helpers[0]  # another team: only the type's own rule could show it to them
+    access_for(stranger)  # the colleague's rights: read once per sweep, not per row
+    with django_assert_num_queries(0):
+        assert str(record) == str(made)
+        record_visible(stranger, record)
