@@ -28,6 +28,17 @@ def sign_in_home(page: Page, base_url: str, username: str) -> None:
     expect(page.get_by_role("heading", level=1, name="My Home")).to_be_visible()
 
 
+def sign_out_by_forgetting(page: Page) -> None:
+    """Leave the page first, then drop the cookies.
+
+    A request the old page still had in flight (an htmx panel loading) would otherwise come back
+    without a session, be answered by the sign-in page and set a CSRF cookie that no longer matches
+    the form of the next sign-in: a 403 that only shows under load.
+    """
+    page.goto("about:blank")
+    page.context.clear_cookies()
+
+
 def test_an_event_created_by_clicking_a_day_in_the_month_view_is_there_after_reload(page: Page, live_server) -> None:
     UserFactory(username="cleo", first_name="Cleo", last_name="Caller", role_slugs="sales", time_zone="Europe/Berlin")
     sign_in_home(page, live_server.url, "cleo")

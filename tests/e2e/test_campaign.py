@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from rapport.campaigns.services import campaign_dispatch
 from tests.campaigns import deliver_all
+from tests.e2e.test_calendar_flow import sign_out_by_forgetting
 from tests.factories import PASSWORD, AccountFactory, ContactFactory, TemplateFactory, UserFactory
 from tests.mail.smtp import smtp_listener
 
@@ -134,7 +135,7 @@ def test_a_marketer_sends_a_campaign_to_a_list(page: Page, live_server, settings
     _shot(page, "lists")
 
     # The unsubscribe link of a message, in a browser that is not signed in.
-    page.context.clear_cookies()
+    sign_out_by_forgetting(page)
     page.goto(live_server.url + link.split("8000", 1)[1])
     expect(page.get_by_role("heading", level=1, name="Unsubscribe")).to_be_visible()
     _shot(page, "unsubscribe")

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from rapport.documents.models import Document
 from rapport.expenses.models import Expense, ExpenseCategory
-from tests.e2e.test_calendar_flow import sign_in_home
+from tests.e2e.test_calendar_flow import sign_in_home, sign_out_by_forgetting
 from tests.factories import TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("default_roles")]
@@ -76,7 +76,7 @@ def test_a_seller_submits_an_expense_that_the_manager_approves(page: Page, live_
     expense = Expense.objects.get()
     assert Document.objects.filter(about_type="expense", about_id=expense.pk).count() == 1
 
-    page.context.clear_cookies()
+    sign_out_by_forgetting(page)
     sign_in_home(page, live_server.url, "mona")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Expenses").click()
     page.get_by_role("link", name="To approve").click()
@@ -96,7 +96,7 @@ def test_a_seller_submits_an_expense_that_the_manager_approves(page: Page, live_
     expect(page.get_by_role("table", name="Expense totals")).to_contain_text("42.50 EUR")
     _shot(page, "expense-totals")
 
-    page.context.clear_cookies()
+    sign_out_by_forgetting(page)
     sign_in_home(page, live_server.url, "sam")
     page.goto(f"{live_server.url}/expenses/{expense.public_id}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Approved")
