@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 import logging
 import zoneinfo
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection
-from django.db.models import QuerySet
+from django.db.models import Func, IntegerField, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -73,16 +73,21 @@ class Export:
         day = timezone.now().astimezone(self.zone).date().isoformat()
         return f"{self.resource.key}-{day}.{self.format}"
 
-    def batches(self, fields: Sequence[str], *, prepare: Prepare | None = None,
-                named: bool = False) -> Iterator[tuple[list[Any], Batch]]:
+    def batches(self, fields: Sequence[str], *, prepare: Prepare | None = None, named: bool = False,
+                moments: Collection[str] = ()) -> Iterator[tuple[list[Any], Batch]]:
         """The rows' values (id first), CHUNK_SIZE rows at a time, each batch with what `prepare` found for it.
-        Rows are tuples, or dicts with named=True."""
+        Rows are tuples, or dicts with named=True. Fields named in `moments` (tuples only) come as seconds
+        since 1970, see _EpochSeconds."""
         qs = self.queryset.prefetch_related(None)
         annotate = self.resource.annotate
         if annotate is not None:
-            wanted = {name: expression for name, expression in annotate().items() if name in fields}
+            wanted = {name: expression for name, expression in annotate().items()
+                      if any(field == name or field.startswith(f"{name}__") for field in fields)}
             qs = qs.annotate(**wanted) if wanted else qs
-        rows = qs.values("pk", *fields) if named else qs.values_list("pk", *fields)
+        if named:
+            rows = qs.values("pk", *fields)
+        else:
+            rows = qs.values_list("pk", *(_EpochSeconds(name) if name in moments else name for name in fields))
         batch: list[Any] = []
         iterator = rows.iterator(chunk_size=CHUNK_SIZE)
         with _planned_for_every_row():  # the plan is made when the cursor opens, at its first row
@@ -108,7 +113,8 @@ class Export:
         for column in columns:
             fields.extend(name for name in column.fields if name not in fields and name != "pk")
         position = {name: index for index, name in enumerate(["pk", *fields])}
-        for rows, batch in self.batches(fields, prepare=self.resource.prepare):
+        moments = {name for column in columns if column.time for name in column.fields}
+        for rows, batch in self.batches(fields, prepare=self.resource.prepare, moments=moments):
             getters = [_cell_getter(column, [position[name] for name in column.fields], batch, self.zone)
                        for column in columns]
             for row in rows:
@@ -116,6 +122,24 @@ class Export:
 
 
 _NOTHING: dict[str, Any] = {}
+
+
+class _EpochSeconds(Func):
+    """A date-time as whole seconds since 1970 (UTC), read in the rows' query. The drivers' own way costs
+    more than the rest of a row: Django's timestamptz loader for psycopg is psycopg's pure-Python one (about
+    a sixth of a CSV export on PostgreSQL), and on SQLite the text is parsed, then made aware, in Python.
+    The files carry whole seconds, so nothing is lost."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # '%%%%s': the template halves it, and Django's SQLite cursor halves it again, to strftime's %s.
+        return self.as_sql(compiler, connection, template="CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)",
+                           **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="FLOOR(EXTRACT(EPOCH FROM %(expressions)s))::bigint",
+                           **extra)
 
 
 @contextmanager
@@ -150,7 +174,7 @@ def _cell_getter(column: Column, indexes: list[int], batch: Batch, zone: dt.tzin
         key, found = column.extra_key, batch.extra.get
         return lambda row: found(row[0], _NOTHING).get(key, "")
     if column.time:  # a moment, in the user's zone (the writers drop the microseconds)
-        return lambda row: row[first].astimezone(zone) if row[first] is not None else None
+        return _moment_getter(first, zone)
     make = column.value
     if make is None:
         return itemgetter(first)
@@ -158,6 +182,12 @@ def _cell_getter(column: Column, indexes: list[int], batch: Batch, zone: dt.tzin
         return lambda row: make(batch, row[first])
     pick = itemgetter(*indexes)
     return lambda row: make(batch, *pick(row))
+
+
+def _moment_getter(index: int, zone: dt.tzinfo) -> Callable[[Any], Any]:
+    """A date-time read as _EpochSeconds, in `zone`."""
+    local = dt.datetime.fromtimestamp
+    return lambda row: local(row[index], zone) if row[index] is not None else None
 
 
 def user_zone(user: Any) -> dt.tzinfo:

@@ -146,3 +146,24 @@ def test_filters_named_like_python_words_reach_the_list(personas, api_for):
     campaign = CampaignFactory(owner=personas.owner, distribution_list=wanted)
     CampaignFactory(owner=personas.owner)
     assert csv_ids(api.get("campaigns/export", list=wanted.public_id)) == [campaign.public_id]
+
+
+@pytest.mark.parametrize("key", ["accounts", "contacts"])
+def test_a_record_exports_its_first_address_and_one_without_exports_empty_cells(personas, key):
+    from rapport.directory.models import Address
+    from tests.exports.helpers import csv_dicts, xlsx_dicts
+    from tests.factories import AccountFactory
+
+    make = AccountFactory if key == "accounts" else ContactFactory
+    with_two, without = make(owner=personas.owner), make(owner=personas.owner)
+    link = "account" if key == "accounts" else "contact"
+    Address.objects.create(**{link: with_two}, street="Storgata 1", postal_code="0155", city="Oslo",
+                           region="Oslo", country="NO")
+    Address.objects.create(**{link: with_two}, street="Kaigaten 9", city="Bergen", country="NO")
+    client = client_for(personas.owner)
+    parts = ("Street", "Postal code", "City", "Region", "Country")
+    for rows in (csv_dicts(client.get(f"/exports/{key}/?format=csv")),
+                 xlsx_dicts(client.get(f"/exports/{key}/?format=xlsx"))):
+        by_id = {row["ID"]: row for row in rows}
+        assert [by_id[with_two.public_id][part] for part in parts] == ["Storgata 1", "0155", "Oslo", "Oslo", "NO"]
+        assert all(by_id[without.public_id][part] in ("", None) for part in parts)
