@@ -135,8 +135,10 @@ def _account_with_children(*, user: Any, public_id: str, limit: int) -> tuple[Ac
     """The account (404 unless the user may see it) and its first visible sub-accounts, in one query:
     the page's query budget (8, whatever the size) has no room for a second."""
     by_id = Account.objects.filter(public_id=public_id).values("id")
-    rows = Account.objects.visible_to(user).select_related("owner", "parent", "created_by")
-    rows = rows.filter(Q(public_id=public_id) | Q(parent_id=Subquery(by_id)))
+    # The account's id and its children's, as a UNION of two index look-ups: with an OR of the two in the
+    # rows' own WHERE, SQLite read every account of the user's visibility instead (70 ms on medium, not 1.5).
+    family = by_id.union(Account.objects.filter(parent_id=Subquery(by_id)).values("id"), all=True)
+    rows = Account.objects.visible_to(user).select_related("owner", "parent", "created_by").filter(pk__in=family)
     is_self = Case(When(public_id=public_id, then=Value(0)), default=Value(1))
     try:
         found = list(rows.order_by(is_self, "name_key", "id")[: limit + 1])

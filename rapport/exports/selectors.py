@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, NotSupportedError, connection
 from django.db.models import Func, IntegerField, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
@@ -114,6 +114,8 @@ class Export:
             fields.extend(name for name in column.fields if name not in fields and name != "pk")
         position = {name: index for index, name in enumerate(["pk", *fields])}
         moments = {name for column in columns if column.time for name in column.fields}
+        # A moment's field is read as seconds: a column that reads it otherwise would get a number.
+        assert not any(name in moments for column in columns if not column.time for name in column.fields)
         for rows, batch in self.batches(fields, prepare=self.resource.prepare, moments=moments):
             getters = [_cell_getter(column, [position[name] for name in column.fields], batch, self.zone)
                        for column in columns]
@@ -132,10 +134,17 @@ class _EpochSeconds(Func):
 
     output_field = IntegerField()
 
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        if "template" not in extra:
+            raise NotSupportedError(f"Exports read times on SQLite and PostgreSQL, not on {connection.vendor}.")
+        return super().as_sql(compiler, connection, **extra)
+
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # '%%%%s': the template halves it, and Django's SQLite cursor halves it again, to strftime's %s.
-        return self.as_sql(compiler, connection, template="CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)",
-                           **extra)
+        # The stored text's first 19 characters, the whole seconds: strftime rounds to the millisecond first,
+        # and "…:15.9996" would become :16. '%%%%s': the template halves it, and Django's SQLite cursor
+        # halves it again, to strftime's %s.
+        return self.as_sql(compiler, connection,
+                           template="CAST(strftime('%%%%s', substr(%(expressions)s, 1, 19)) AS INTEGER)", **extra)
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(compiler, connection, template="FLOOR(EXTRACT(EPOCH FROM %(expressions)s))::bigint",

@@ -160,3 +160,25 @@ def test_times_are_in_the_users_time_zone(personas, api_for):
         assert csv_dicts(response)[0]["Created"] == "2026-07-01T12:30:15+02:00"
     row = xlsx_dicts(api_for(personas.owner).get("contacts/export", format="xlsx"))[0]
     assert row["Created"] == dt.datetime(2026, 7, 1, 12, 30, 15)  # Excel has no zones: the user's local time
+
+
+@pytest.mark.parametrize(("stored", "written"), [
+    # Whole seconds, never rounded up (the last microsecond of a second stays in it).
+    (dt.datetime(2026, 7, 1, 10, 30, 15, 999999, tzinfo=dt.UTC), "2026-07-01T12:30:15+02:00"),
+    # Winter time, and the hour the clocks go back: the offset of that moment, not of today.
+    (dt.datetime(2026, 1, 15, 8, 0, tzinfo=dt.UTC), "2026-01-15T09:00:00+01:00"),
+    (dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC), "2026-10-25T02:30:00+02:00"),
+    (dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC), "2026-10-25T02:30:00+01:00"),
+    # Before 1970.
+    (dt.datetime(1969, 12, 31, 22, 59, 59, 500000, tzinfo=dt.UTC), "1969-12-31T23:59:59+01:00"),
+])
+def test_a_time_is_written_to_the_second_in_the_zone_it_had_then(personas, stored, written):
+    from tests.exports.helpers import csv_dicts
+
+    personas.owner.time_zone = "Europe/Oslo"
+    personas.owner.save()
+    contact = ContactFactory(owner=personas.owner)
+    type(contact).objects.filter(pk=contact.pk).update(created_at=stored)
+    assert csv_dicts(client_for(personas.owner).get("/exports/contacts/?format=csv"))[0]["Created"] == written
+    row = xlsx_dicts(client_for(personas.owner).get("/exports/contacts/?format=xlsx"))[0]
+    assert row["Created"] == dt.datetime.fromisoformat(written).replace(tzinfo=None)
