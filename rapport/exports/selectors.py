@@ -134,10 +134,12 @@ class _EpochSeconds(Func):
 
     output_field = IntegerField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        if "template" not in extra:
+    def as_sql(self, compiler: Any, connection: Any, function: str | None = None, template: str | None = None,
+               arg_joiner: str | None = None, **extra_context: Any) -> Any:
+        if template is None:
             raise NotSupportedError(f"Exports read times on SQLite and PostgreSQL, not on {connection.vendor}.")
-        return super().as_sql(compiler, connection, **extra)
+        return super().as_sql(compiler, connection, function=function, template=template, arg_joiner=arg_joiner,
+                              **extra_context)
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         # The stored text's first 19 characters, the whole seconds: strftime rounds to the millisecond first,
