@@ -12,13 +12,11 @@ def fold(value: str) -> str:
     "Émile Zoë" and "emile zoe" fold to the same key; non-Latin scripts keep
     their letters (only combining marks are dropped).
     """
-    if not value:
-        return ""
-    if value.isascii():  # nothing to decompose (most names, every email): the character loop below is the cost
-        return " ".join(value.casefold().split())
-    decomposed = unicodedata.normalize("NFKD", value)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.casefold().split())
+    value = value or ""
+    if not value.isascii():  # ASCII has nothing to decompose (most names, every email), and this loop is the cost
+        decomposed = unicodedata.normalize("NFKD", value)
+        value = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(value.casefold().split())
 
 
 def prefix_upper_bound(prefix: str) -> str:
