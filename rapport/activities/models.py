@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rapport.core.access import VisibleQuerySet, access_for, visibility_q
 from rapport.core.ids import new_public_id
-from rapport.core.models import Action, BusinessRecord, Scope, Visibility, validate_time_zone
+from rapport.core.models import Action, BusinessRecord, Scope, Visibility, owner_field, validate_time_zone
 
 
 class ActivityKind(models.Model):
@@ -83,6 +83,7 @@ class Activity(BusinessRecord):
 
     record_type = "activity"
     untracked_fields = frozenset({"ical_source", "dav_name"})
+    owner = owner_field(indexed=False)  # activity_owner_start_idx starts with it
 
     uid = models.CharField(max_length=255, unique=True, default=new_public_id, editable=False)
     activity_type = models.CharField(_("type"), max_length=5, choices=ActivityType.choices,
@@ -120,7 +121,10 @@ class Activity(BusinessRecord):
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         indexes = [
-            models.Index(fields=["owner", "starts_at"], name="activity_owner_start_idx"),
+            # With the columns the activities report counts and the visibility rule reads, so that the
+            # report's range of days is read from this index alone, with no row of the table.
+            models.Index(fields=["owner", "starts_at", "kind", "status", "visibility", "deleted_at"],
+                         name="activity_owner_start_idx"),
             models.Index(fields=["starts_at", "id"], name="activity_start_idx"),
             models.Index(fields=["updated_at", "id"], name="activity_updated_idx"),
         ]
@@ -167,8 +171,10 @@ class ActivityAssignee(models.Model):
     open tasks are one index range, not a walk over all their assignments.
     """
 
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="assignments")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No index of their own: activity_assignee_unique starts with the activity, assignee_user_start_idx
+    # with the user.
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="assignments", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     starts_at = models.DateTimeField()
     # When it ends: a single activity's end, a recurrence's last end (None: it never ends).
     last_ends_at = models.DateTimeField(null=True, blank=True)
@@ -191,7 +197,8 @@ class ActivityAssignee(models.Model):
 class ActivityLink(models.Model):
     """An activity regards a record (an account, a contact, later an opportunity or support item)."""
 
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="links")
+    # activity_link_unique starts with it.
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="links", db_index=False)
     record_type = models.CharField(max_length=30)
     record_id = models.BigIntegerField()
 

@@ -113,14 +113,17 @@ class Rule(PublicIdModel):
 class FollowUp(PublicIdModel):
     """A task a rule created about a record: unique per (rule, record, period)."""
 
-    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="follow_ups")
+    # follow_up_once_per_period and follow_up_rule_idx start with it.
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="follow_ups", db_index=False)
     task = models.OneToOneField("activities.Activity", on_delete=models.CASCADE, related_name="follow_up")
     record_type = models.CharField(max_length=30)
     record_id = models.BigIntegerField()
     # What makes this follow-up the one for its rule and record: "created", "changed:v7", "since:2026-09-30",
     # "date:2027-01-15", "on:2026-12-07".
     period = models.CharField(max_length=40)
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # follow_up_assignee_idx starts with it.
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                 db_index=False)
     # Whom the rule chose, when an override sent it to someone else.
     rerouted_from = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="+")

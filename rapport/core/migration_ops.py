@@ -7,6 +7,15 @@ from typing import Any
 from django.db import migrations
 
 
+def _each_field(apps: Any, app_label: str, fields: dict[str, tuple[str, ...]]) -> list[tuple[Any, Any]]:
+    """(historical model, field) for each named field."""
+    found = []
+    for model_name, names in fields.items():
+        model = apps.get_model(app_label, model_name)
+        found.extend((model, model._meta.get_field(name)) for name in names)
+    return found
+
+
 def without_like_indexes(app_label: str, fields: dict[str, tuple[str, ...]]) -> migrations.RunPython:
     """Drop PostgreSQL's second index on these unique text columns (Django adds a varchar_pattern_ops
     "_like" index beside the unique one, for LIKE 'abc%'). Public ids and uids are random and only ever
@@ -14,26 +23,55 @@ def without_like_indexes(app_label: str, fields: dict[str, tuple[str, ...]]) -> 
     which on PostgreSQL was half the cost of inserting a task (a rule sweep writes 78,000 of them).
     Other databases have no such index; going back makes it again."""
 
-    def each_field(apps: Any) -> list[tuple[Any, Any]]:
-        found = []
-        for model_name, names in fields.items():
-            model = apps.get_model(app_label, model_name)
-            found.extend((model, model._meta.get_field(name)) for name in names)
-        return found
-
     def forwards(apps: Any, schema_editor: Any) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return
-        for model, field in each_field(apps):
+        for model, field in _each_field(apps, app_label, fields):
             name = schema_editor._create_index_name(model._meta.db_table, [field.column], suffix="_like")
             schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
 
     def backwards(apps: Any, schema_editor: Any) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return
-        for model, field in each_field(apps):
+        for model, field in _each_field(apps, app_label, fields):
             sql = schema_editor._create_like_index_sql(model, field)
             if sql is not None:
                 schema_editor.execute(sql)
 
     return migrations.RunPython(forwards, backwards)
+
+
+def without_field_indexes(app_label: str, fields: dict[str, tuple[str, ...]]) -> migrations.RunPython:
+    """Drop the single-column index Django makes for these foreign keys, where a composite index or a
+    unique constraint already starts with the column: every lookup the small index served, the wider one
+    serves, while every row written went into both. On SQLite a plain AlterField would copy the whole
+    table to drop one index (five million activities on the benchmark's data set); this drops just the
+    index, by the name Django gave it, and going back makes it again. Pair it with the fields' AlterField
+    as state operations (migrations.SeparateDatabaseAndState)."""
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        for model, field in _each_field(apps, app_label, fields):
+            name = schema_editor._create_index_name(model._meta.db_table, [field.column], suffix="")
+            schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        for model, field in _each_field(apps, app_label, fields):
+            schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+
+    return migrations.RunPython(forwards, backwards)
+
+
+def analyze_on_sqlite(*tables: str) -> migrations.RunPython:
+    """Refresh SQLite's planner statistics of these tables after a migration made an index on them: until
+    then SQLite knows nothing of the new index and may plan around it (the periodic optimize_database job
+    would catch up within hours). Sampled, as that job does: seconds even on millions of rows. PostgreSQL's
+    autovacuum does this by itself."""
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        schema_editor.execute("PRAGMA analysis_limit=1000")
+        for table in tables:
+            schema_editor.execute(f"ANALYZE {schema_editor.quote_name(table)}")
+
+    return migrations.RunPython(forwards, migrations.RunPython.noop)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rapport.core.access import VisibleQuerySet
 from rapport.core.ids import new_public_id
-from rapport.core.models import BusinessRecord
+from rapport.core.models import BusinessRecord, owner_field
 from rapport.core.text import fold, website_domain
 from rapport.directory.remarks import parse_attributes
 
@@ -23,6 +23,7 @@ class Account(BusinessRecord):
     """A company the team does business with."""
 
     record_type = "account"
+    owner = owner_field(indexed=False)  # account_owner_name_idx starts with it
 
     name = models.CharField(_("name"), max_length=200)
     website = models.URLField(_("website"), max_length=300, blank=True)
@@ -36,7 +37,7 @@ class Account(BusinessRecord):
     stage_changed_on = models.DateField(_("stage changed on"), null=True, blank=True, editable=False)
     parent = models.ForeignKey(
         "self", verbose_name=_("parent account"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="children",
+        related_name="children", db_index=False,  # account_parent_name_idx starts with it
     )
     remarks = models.TextField(_("remarks"), max_length=10000, blank=True)
 
@@ -80,6 +81,7 @@ class Contact(BusinessRecord):
     """A person, usually working at an account."""
 
     record_type = "contact"
+    owner = owner_field(indexed=False)  # contact_owner_name_idx starts with it
     untracked_fields = frozenset({"vcard_source", "dav_name"})
 
     # The stable identity a vCard / CardDAV client knows this contact by.
@@ -89,7 +91,7 @@ class Contact(BusinessRecord):
     title = models.CharField(_("title"), max_length=100, blank=True)
     account = models.ForeignKey(
         Account, verbose_name=_("account"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="contacts",
+        related_name="contacts", db_index=False,  # contact_account_name_idx starts with it
     )
     email = models.EmailField(_("email"), max_length=254, blank=True)
     secondary_email = models.EmailField(_("other email"), max_length=254, blank=True)

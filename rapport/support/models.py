@@ -124,6 +124,10 @@ class SupportItem(BusinessRecord):
             models.Index(fields=["status", "due_on", "id"], name="support_status_due_idx"),
             models.Index(fields=["due_sort", "id"], name="support_due_sort_idx"),
             models.Index(fields=["updated_at", "id"], name="support_updated_idx"),
+            # Every column the support report reads (it groups all visible items by status and priority,
+            # and counts them by age): SQLite counts from this index alone instead of reading each row.
+            models.Index(fields=["status", "priority", "created_at", "deleted_at", "visibility", "owner", "assignee"],
+                         name="support_report_idx"),
         ]
 
     def __str__(self) -> str:
