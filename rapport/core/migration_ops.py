@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db import migrations
 
+from rapport.core.tasks import analyze_sqlite
+
 
 def _each_field(apps: Any, app_label: str, fields: dict[str, tuple[str, ...]]) -> list[tuple[Any, Any]]:
     """(historical model, field) for each named field."""
@@ -41,13 +43,16 @@ def without_like_indexes(app_label: str, fields: dict[str, tuple[str, ...]]) -> 
     return migrations.RunPython(forwards, backwards)
 
 
-def without_field_indexes(app_label: str, fields: dict[str, tuple[str, ...]]) -> migrations.RunPython:
-    """Drop the single-column index Django makes for these foreign keys, where a composite index or a
-    unique constraint already starts with the column: every lookup the small index served, the wider one
+def without_field_indexes(app_label: str, *changes: migrations.AlterField) -> migrations.SeparateDatabaseAndState:
+    """These AlterFields (each turning a foreign key's `db_index` off), with the database dropping just the
+    single-column index Django made for each, by the name Django gave it. Where a composite index or a
+    unique constraint already starts with the column, every lookup the small index served, the wider one
     serves, while every row written went into both. On SQLite a plain AlterField would copy the whole
-    table to drop one index (five million activities on the benchmark's data set); this drops just the
-    index, by the name Django gave it, and going back makes it again. Pair it with the fields' AlterField
-    as state operations (migrations.SeparateDatabaseAndState)."""
+    table to drop one index (five million activities on the benchmark's data set). Going back makes the
+    indexes again."""
+    fields: dict[str, tuple[str, ...]] = {}
+    for change in changes:
+        fields[change.model_name] = (*fields.get(change.model_name, ()), change.name)
 
     def forwards(apps: Any, schema_editor: Any) -> None:
         for model, field in _each_field(apps, app_label, fields):
@@ -58,20 +63,17 @@ def without_field_indexes(app_label: str, fields: dict[str, tuple[str, ...]]) ->
         for model, field in _each_field(apps, app_label, fields):
             schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
 
-    return migrations.RunPython(forwards, backwards)
+    return migrations.SeparateDatabaseAndState(database_operations=[migrations.RunPython(forwards, backwards)],
+                                               state_operations=list(changes))
 
 
 def analyze_on_sqlite(*tables: str) -> migrations.RunPython:
     """Refresh SQLite's planner statistics of these tables after a migration made an index on them: until
     then SQLite knows nothing of the new index and may plan around it (the periodic optimize_database job
-    would catch up within hours). Sampled, as that job does: seconds even on millions of rows. PostgreSQL's
-    autovacuum does this by itself."""
+    would catch up within hours). PostgreSQL's autovacuum does this by itself."""
 
     def forwards(apps: Any, schema_editor: Any) -> None:
-        if schema_editor.connection.vendor != "sqlite":
-            return
-        schema_editor.execute("PRAGMA analysis_limit=1000")
-        for table in tables:
-            schema_editor.execute(f"ANALYZE {schema_editor.quote_name(table)}")
+        if schema_editor.connection.vendor == "sqlite":
+            analyze_sqlite(schema_editor.connection, *tables)
 
     return migrations.RunPython(forwards, migrations.RunPython.noop)

@@ -12,31 +12,29 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    # Drop only the indexes (a plain AlterField would copy each table on SQLite); see without_field_indexes.
+    # Only the indexes are dropped: a plain AlterField would copy each table on SQLite.
     operations = [
-        migrations.SeparateDatabaseAndState(
-            database_operations=[without_field_indexes("activities", {"Activity": ("owner",), "ActivityAssignee": ("activity", "user"), "ActivityLink": ("activity",)})],
-            state_operations=[
-                migrations.AlterField(
-                    model_name='activity',
-                    name='owner',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
-                ),
-                migrations.AlterField(
-                    model_name='activityassignee',
-                    name='activity',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='activities.activity'),
-                ),
-                migrations.AlterField(
-                    model_name='activityassignee',
-                    name='user',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
-                ),
-                migrations.AlterField(
-                    model_name='activitylink',
-                    name='activity',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='links', to='activities.activity'),
-                ),
-            ],
+        without_field_indexes(
+            "activities",
+            migrations.AlterField(
+                model_name='activity',
+                name='owner',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+            ),
+            migrations.AlterField(
+                model_name='activityassignee',
+                name='activity',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='activities.activity'),
+            ),
+            migrations.AlterField(
+                model_name='activityassignee',
+                name='user',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            ),
+            migrations.AlterField(
+                model_name='activitylink',
+                name='activity',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='links', to='activities.activity'),
+            ),
         ),
     ]

@@ -12,21 +12,19 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    # Drop only the indexes (a plain AlterField would copy each table on SQLite); see without_field_indexes.
+    # Only the indexes are dropped: a plain AlterField would copy each table on SQLite.
     operations = [
-        migrations.SeparateDatabaseAndState(
-            database_operations=[without_field_indexes("automation", {"FollowUp": ("assignee", "rule")})],
-            state_operations=[
-                migrations.AlterField(
-                    model_name='followup',
-                    name='assignee',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-                ),
-                migrations.AlterField(
-                    model_name='followup',
-                    name='rule',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='follow_ups', to='automation.rule'),
-                ),
-            ],
+        without_field_indexes(
+            "automation",
+            migrations.AlterField(
+                model_name='followup',
+                name='assignee',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            ),
+            migrations.AlterField(
+                model_name='followup',
+                name='rule',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='follow_ups', to='automation.rule'),
+            ),
         ),
     ]

@@ -11,16 +11,14 @@ class Migration(migrations.Migration):
         ('core', '0005_history_merged_distinct'),
     ]
 
-    # Drop only the indexes (a plain AlterField would copy each table on SQLite); see without_field_indexes.
+    # Only the indexes are dropped: a plain AlterField would copy each table on SQLite.
     operations = [
-        migrations.SeparateDatabaseAndState(
-            database_operations=[without_field_indexes("core", {"HistoryEntry": ("content_type",)})],
-            state_operations=[
-                migrations.AlterField(
-                    model_name='historyentry',
-                    name='content_type',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, to='contenttypes.contenttype'),
-                ),
-            ],
+        without_field_indexes(
+            "core",
+            migrations.AlterField(
+                model_name='historyentry',
+                name='content_type',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, to='contenttypes.contenttype'),
+            ),
         ),
     ]

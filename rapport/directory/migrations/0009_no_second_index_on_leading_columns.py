@@ -12,31 +12,29 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    # Drop only the indexes (a plain AlterField would copy each table on SQLite); see without_field_indexes.
+    # Only the indexes are dropped: a plain AlterField would copy each table on SQLite.
     operations = [
-        migrations.SeparateDatabaseAndState(
-            database_operations=[without_field_indexes("directory", {"Account": ("owner", "parent"), "Contact": ("account", "owner")})],
-            state_operations=[
-                migrations.AlterField(
-                    model_name='account',
-                    name='owner',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
-                ),
-                migrations.AlterField(
-                    model_name='account',
-                    name='parent',
-                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='directory.account', verbose_name='parent account'),
-                ),
-                migrations.AlterField(
-                    model_name='contact',
-                    name='account',
-                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contacts', to='directory.account', verbose_name='account'),
-                ),
-                migrations.AlterField(
-                    model_name='contact',
-                    name='owner',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
-                ),
-            ],
+        without_field_indexes(
+            "directory",
+            migrations.AlterField(
+                model_name='account',
+                name='owner',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+            ),
+            migrations.AlterField(
+                model_name='account',
+                name='parent',
+                field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='directory.account', verbose_name='parent account'),
+            ),
+            migrations.AlterField(
+                model_name='contact',
+                name='account',
+                field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contacts', to='directory.account', verbose_name='account'),
+            ),
+            migrations.AlterField(
+                model_name='contact',
+                name='owner',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+            ),
         ),
     ]
