@@ -26,6 +26,8 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1, name="My Home")).to_be_visible()
+    # The heading can show before the deferred scripts have run; a "/" pressed then finds no listener.
+    page.wait_for_load_state("load")
 
 
 @pytest.fixture
