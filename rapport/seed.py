@@ -143,8 +143,9 @@ _B32_PAIRS = [a + b for a in _B32 for b in _B32]  # 10 bits -> two characters
 
 
 def _public_id(rng: random.Random) -> str:
-    """80 random bits as 16 characters of lowercase base32, as core.ids makes them (base64's
-    b32encode, pure Python, took half of the generator's time)."""
+    """80 random bits as 16 characters of lowercase base32 (base64's b32encode, pure Python, took half of
+    the generator's time). Fully random, as ids made before core.ids gave each hour's ids a shared start:
+    records made over months spread over the whole index either way."""
     n = rng.getrandbits(80)
     pairs = _B32_PAIRS
     return (pairs[n >> 70] + pairs[(n >> 60) & 1023] + pairs[(n >> 50) & 1023] + pairs[(n >> 40) & 1023]

@@ -130,7 +130,7 @@ class CampaignRecipient(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=RecipientStatus.choices,
                               default=RecipientStatus.WAITING)
     skip_reason = models.CharField(_("why skipped"), max_length=200, blank=True)
-    # Signs the unsubscribe link; random, so links cannot be guessed.
+    # Signs the unsubscribe link: 60 random bits after the hour's start (core.ids), so links cannot be guessed.
     token = models.CharField(max_length=32, unique=True, default=new_public_id)
     outbox_message = models.OneToOneField("mail.OutboxMessage", null=True, blank=True,
                                           on_delete=models.SET_NULL, related_name="campaign_recipient")

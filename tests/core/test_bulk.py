@@ -78,12 +78,3 @@ def test_values_every_row_shares_are_given_once_and_a_missing_timestamp_is_the_c
     assert [entry.changes for entry in HistoryEntry.objects.filter(pk__in=entries)] == [
         {"rule": [None, "Relance «J+60»"]}] * 3
 
-
-def test_public_ids_made_in_bulk_look_like_single_ones_and_never_repeat():
-    from rapport.core.ids import PUBLIC_ID_LENGTH, new_public_id, new_public_ids
-
-    made = new_public_ids(5000)
-    alphabet = set("abcdefghijklmnopqrstuvwxyz234567")
-    assert len(made) == 5000 and len(set(made)) == 5000
-    assert all(len(pid) == PUBLIC_ID_LENGTH and set(pid) <= alphabet for pid in made)
-    assert len(new_public_id()) == PUBLIC_ID_LENGTH
