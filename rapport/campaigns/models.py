@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from rapport.core.access import VisibleQuerySet
-from rapport.core.ids import new_public_id
+from rapport.core.ids import new_secret
 from rapport.core.models import BusinessRecord
 from rapport.core.text import fold
 
@@ -130,8 +130,8 @@ class CampaignRecipient(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=RecipientStatus.choices,
                               default=RecipientStatus.WAITING)
     skip_reason = models.CharField(_("why skipped"), max_length=200, blank=True)
-    # Signs the unsubscribe link: 60 random bits after the hour's start (core.ids), so links cannot be guessed.
-    token = models.CharField(max_length=32, unique=True, default=new_public_id)
+    # The unsubscribe link's only credential: 80 random bits (a secret, not a public id), so links cannot be guessed.
+    token = models.CharField(max_length=32, unique=True, default=new_secret)
     outbox_message = models.OneToOneField("mail.OutboxMessage", null=True, blank=True,
                                           on_delete=models.SET_NULL, related_name="campaign_recipient")
     queued_at = models.DateTimeField(null=True, blank=True)

@@ -1,18 +1,19 @@
-"""Public ids: opaque, not sequential, safe in URLs.
+"""Public ids: opaque, not sequential, safe in URLs; and secrets, which are not public ids.
 
-An id is 16 characters of lowercase base32 (80 bits). Its first 4 characters are the same for every id made in
-the same hour: a hash of the hour keyed with SECRET_KEY. The other 12 are random (60 bits).
+A public id is 16 characters of lowercase base32 (80 bits). Its first 4 characters are the same for every id
+made in the same hour: a hash of the hour keyed with SECRET_KEY. The other 12 are random (60 bits).
 
 The shared start is for the unique indexes. Fully random ids put each new row on a random page of an index of
 millions, so a bulk write (a sweep's 78,000 follow-up tasks, an import's 100,000 contacts) read and wrote back
-one page per row for each such index; ids that share their start go side by side, a few hundred pages for the
-whole write. Measured on the medium data set (SQLite): the first sweep 23-27 s -> 14.5-16 s, the import of
-100,000 contacts 30-39 s -> 24-28 s (docs/performance.md). The start is a keyed hash, not the time: an id
-tells neither when it was made nor in what order, and ids of one hour are as unordered as before. What two
-ids do tell is whether they were made within the same hour, and only to someone who has both.
+about one page per row for each such index; ids that share their start go side by side, a few hundred pages
+for the whole write (the figures: docs/performance.md). The start is a keyed hash, not the time: the ids of
+successive hours are in no order, and within an hour they are random. What it gives away is that two ids were
+made within the same hour, to someone who holds both (docs/decisions.md).
 
 Two ids of one hour differ by chance in 60 bits: a million ids made in one hour repeat one with a chance of
 about one in two million, and the unique index refuses it rather than storing it twice.
+
+A secret (a link's token that is its only credential) is `new_secret`: 80 random bits, no shared start.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def new_public_ids(count: int) -> list[str]:
     pairs = (count + 1) // 2
     text = base64.b32encode(secrets.token_bytes(_RANDOM_BYTES_PER_PAIR * pairs)).decode("ascii").lower()
     return [start + text[at:at + _RANDOM_LENGTH] for at in range(0, _RANDOM_LENGTH * count, _RANDOM_LENGTH)]
+
+
+def new_secret() -> str:
+    """16 characters of lowercase base32, all 80 bits random: for a token that is a link's only credential
+    (an unsubscribe link), which must not share a start with the tokens made beside it."""
+    return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
 
 
 def _hour() -> int:

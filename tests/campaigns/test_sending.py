@@ -78,6 +78,16 @@ def test_a_campaign_to_1000_people_with_one_unsubscribed_reaches_999_once_each(p
     assert OutboxMessage.objects.count() == 999
 
 
+def test_one_recipient_s_unsubscribe_link_tells_nothing_of_the_others(personas):
+    # Tokens are secrets, all random: recipients enrolled together do not share a start the way the public
+    # ids of one hour do (rapport.core.ids).
+    campaign = _campaign(personas.owner, people(personas.owner, 60))
+    services.campaign_start(actor=personas.owner, campaign=campaign, now=T0)
+    tokens = list(CampaignRecipient.objects.filter(campaign=campaign).values_list("token", flat=True))
+    assert len(tokens) == 60 and all(re.fullmatch(r"[a-z2-7]{16}", token) for token in tokens)
+    assert len({token[:4] for token in tokens}) > 50
+
+
 def test_the_rate_is_at_most_rate_per_minute(personas):
     owner = personas.owner
     campaign = _campaign(owner, people(owner, 150), rate_per_minute=60)

@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 
 from rapport.core import ids
-from rapport.core.ids import PUBLIC_ID_LENGTH, SHARED_LENGTH, new_public_id, new_public_ids
+from rapport.core.ids import PUBLIC_ID_LENGTH, SHARED_LENGTH, new_public_id, new_public_ids, new_secret
 from tests.factories import AccountFactory
 
 ALPHABET = set("abcdefghijklmnopqrstuvwxyz234567")
@@ -49,11 +49,21 @@ def test_the_shared_start_does_not_tell_the_hour_without_the_secret(monkeypatch)
     with override_settings(SECRET_KEY="another installation's secret"):
         elsewhere = new_public_id()[:SHARED_LENGTH]
     assert elsewhere != first and next_hour != first
-    # Nor is it the hour written out: the start of the hour before is not "smaller".
-    monkeypatch.setattr(ids, "_hour", lambda: HOUR - 1)
-    with override_settings(SECRET_KEY=SECRET):
-        hours = [new_public_id()[:SHARED_LENGTH], first, next_hour]
-    assert hours != sorted(hours)
+
+
+def test_each_id_takes_its_own_60_random_bits(monkeypatch):
+    # Random bytes 0, 1, 2, ...: each id's last 12 characters are its own slice of their base32 text, so no
+    # two ids share a random bit.
+    monkeypatch.setattr(ids.secrets, "token_bytes", lambda n: bytes(range(n)))
+    made = new_public_ids(3)
+    text = ids.base64.b32encode(bytes(range(30))).decode().lower()
+    assert [pid[SHARED_LENGTH:] for pid in made] == [text[0:12], text[12:24], text[24:36]]
+
+
+def test_secrets_are_all_random_and_share_no_start():
+    tokens = [new_secret() for _ in range(200)]
+    assert all(len(token) == 16 and set(token) <= ALPHABET for token in tokens)
+    assert len(set(tokens)) == 200 and len({token[:SHARED_LENGTH] for token in tokens}) > 190
 
 
 @pytest.mark.django_db

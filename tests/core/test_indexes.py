@@ -19,7 +19,7 @@ from rapport.directory.models import Account, Contact
 pytestmark = pytest.mark.django_db
 
 BULK_WRITTEN = {
-    Contact: ("owner_id", "account_id"),
+    Contact: ("account_id",),
     Account: ("owner_id", "parent_id"),
     Activity: ("owner_id",),
     ActivityAssignee: ("activity_id", "user_id"),
@@ -45,6 +45,15 @@ def test_each_leading_column_has_one_index_not_two(model):
         alone = [name for name, columns in indexes if columns == [column]]
         assert leading, f"no index starts with {model._meta.db_table}.{column}: its lookups would scan the table"
         assert not alone, f"{model._meta.db_table}.{column} has an index of its own besides {leading}"
+
+
+def test_a_contact_s_owner_has_an_index_of_its_own_for_the_list_s_total():
+    # The total counts one owner's contacts that pass a filter: read by the owner's own index, in the table's
+    # order, rather than by the name index that also starts with the owner (14 ms instead of 37 on the
+    # benchmark's 50,000 contacts of one owner).
+    indexes = _indexes(Contact._meta.db_table)
+    assert [columns for _name, columns in indexes if columns == ["owner_id"]] == [["owner_id"]]
+    assert any(columns[:2] == ["owner_id", "name_key"] for _name, columns in indexes)
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL plans from its statistics")
