@@ -72,8 +72,10 @@ def _field_indexes(app_label: str, changes: tuple[migrations.AlterField, ...], *
             schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
 
     def create(apps: Any, schema_editor: Any) -> None:
+        # IF NOT EXISTS, as the drop's IF EXISTS: a database that kept the index (a migration faked) is fine.
         for model, field in _each_field(apps, app_label, fields):
-            schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+            sql = str(schema_editor._create_index_sql(model, fields=[field]))
+            schema_editor.execute(sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
 
     forwards, backwards = (create, drop) if make else (drop, create)
     return migrations.SeparateDatabaseAndState(database_operations=[migrations.RunPython(forwards, backwards)],

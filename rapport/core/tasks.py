@@ -24,9 +24,9 @@ def analyze_sqlite(db: Any, *tables: str) -> None:
     Every index is read whole, one statement (so one transaction, outside a migration) per table. Sampled
     statistics (PRAGMA analysis_limit) read only the first entries of each index: for the orders' owner index
     they found a thousand orders per owner where there are 5,000, and SQLite then sorted every order a user
-    may see to show 50 of them (2.9 s instead of 1 ms on the medium data set); a larger sample still misled
-    it on the overdue support items (docs/performance.md). The whole medium data set takes about 30 s;
-    another writer waits for one table at a time."""
+    may see to show 50 of them (the order list: 2.5-3.0 s instead of 5-7 ms on the medium data set); a larger
+    sample still misled it on the overdue support items (docs/performance.md). The whole medium data set
+    takes about 20 s; every writer waits while one table is read (SQLite has one write lock), readers do not."""
     with db.cursor() as cursor:
         cursor.execute("PRAGMA analysis_limit=0")
         if not tables:

@@ -83,7 +83,7 @@ class Contact(BusinessRecord):
     record_type = "contact"
     # An index of its own as well as contact_owner_name_idx: the list's total counts one owner's contacts
     # that pass a filter, and this index reads them in the table's order (14 ms for the first 1,001 of the
-    # benchmark's 50,000, where the name index's order took 37).
+    # benchmark's 85,454, where the name index's order took 37).
     owner = owner_field()
     untracked_fields = frozenset({"vcard_source", "dav_name"})
 

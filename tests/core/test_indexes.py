@@ -50,7 +50,7 @@ def test_each_leading_column_has_one_index_not_two(model):
 def test_a_contact_s_owner_has_an_index_of_its_own_for_the_list_s_total():
     # The total counts one owner's contacts that pass a filter: read by the owner's own index, in the table's
     # order, rather than by the name index that also starts with the owner (14 ms instead of 37 on the
-    # benchmark's 50,000 contacts of one owner).
+    # benchmark's 85,454 contacts of one owner).
     indexes = _indexes(Contact._meta.db_table)
     assert [columns for _name, columns in indexes if columns == ["owner_id"]] == [["owner_id"]]
     assert any(columns[:2] == ["owner_id", "name_key"] for _name, columns in indexes)
