@@ -245,6 +245,18 @@ def _sync_sequence(model: Any) -> None:
         )
 
 
+def _analyze() -> None:
+    """The planner's statistics of the whole data set, read from whole indexes: on SQLite as the periodic job
+    reads them (core.tasks.analyze_sqlite), whatever sampling an earlier statement left on the connection."""
+    if connection.vendor == "sqlite":
+        from rapport.core.tasks import analyze_sqlite
+
+        analyze_sqlite(connection)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def seed_exists(size: str) -> bool:
     return User.objects.filter(username=HEAVY_USER).exists() and Account.objects.filter(
         name=BIG_ACCOUNT).exists() and Account.objects.count() >= SIZES[size].accounts
@@ -273,8 +285,7 @@ def seed(size_name: str, *, progress: bool = True, seed_value: int = 20261124) -
     sales = seed_sales(size_name, progress=progress, seed_value=seed_value, analyze=False)
     support = seed_support(size_name, progress=progress, seed_value=seed_value, analyze=False)
     search = seed_search_index(progress=progress)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    _analyze()
     elapsed = time.perf_counter() - started
     summary = {"size": size.name, "users": len(users), "accounts": size.accounts, "contacts": size.contacts,
                **activities, **sales, **support, **search, "seconds": round(elapsed, 1)}
@@ -582,8 +593,7 @@ def seed_activities(size_name: str, *, progress: bool = True, seed_value: int = 
         _sync_sequence(Activity)
         notes = _seed_notes(size, rng, world, times, progress)
     if analyze:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        _analyze()
     return {"activities": maker.made, "tasks": maker.tasks, "recurring": maker.recurring,
             "assignments": maker.assignments, "links": maker.links, "exceptions": maker.exceptions,
             "notes": notes, "calendar_top_up": topped, "activity_seconds": round(time.perf_counter() - started, 1)}
@@ -1397,8 +1407,7 @@ def seed_sales(size_name: str, *, progress: bool = True, seed_value: int = 20261
         with transaction.atomic():
             _order_series_above_seed()
     if analyze:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        _analyze()
     return {**maker.counts, "sales_seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -1640,6 +1649,5 @@ def seed_support(size_name: str, *, progress: bool = True, seed_value: int = 202
         with transaction.atomic():
             _support_series_above_seed(SUPPORT_FIRST_NUMBER + size.support_items - 1)
     if analyze:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        _analyze()
     return {**maker.counts, "support_seconds": round(time.perf_counter() - started, 1)}
